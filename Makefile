@@ -1,0 +1,44 @@
+# s3-once: `make run` shows it working locally, `make test` proves it. Nothing else to install by hand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test lint typecheck bench clean
+
+$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## run: the main job on an embedded local AWS (moto): FILES=<dir>, PROCESSOR=<name>, STAGE=<stage>
+run: $(PY_STAMP)
+	$(BIN)/s3once $(if $(STAGE),--stage $(STAGE)) run \
+		$(if $(FILES),--files "$(FILES)") $(if $(PROCESSOR),--processor $(PROCESSOR))
+
+## test: lint, type-check, then every test against DynamoDB Local and moto (started by the tests)
+test: $(PY_STAMP) $(NODE_STAMP) lint typecheck
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(PY_STAMP)
+	$(BIN)/mypy app.py chalicelib
+
+## bench: speed and memory figures, printed as a table
+bench: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .s3once

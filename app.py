@@ -1,0 +1,30 @@
+"""s3-once: process every S3 upload exactly once in effect.
+
+The handler only translates: Lambda event in, domain objects to the pipeline, summary out.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice.app import Chalice, S3Event
+
+from chalicelib.composition import pipeline
+from chalicelib.events import parse_event
+from chalicelib.service import Invocation
+from chalicelib.settings import Settings
+
+app = Chalice(app_name="s3-once")
+settings = Settings.from_environ(os.environ)
+
+
+@app.on_s3_event(bucket=settings.bucket_name, events=["s3:ObjectCreated:*"])
+def on_object_created(event: S3Event) -> dict[str, Any]:
+    parsed = parse_event(event.to_dict())
+    context: Any = event.context  # the Lambda context object (typed as a dict by Chalice)
+    invocation = Invocation(
+        request_id=getattr(context, "aws_request_id", "") or "local",
+        remaining_ms=int(context.get_remaining_time_in_millis()) if context is not None else None,
+    )
+    return pipeline(settings).handle(parsed, invocation).to_dict()

@@ -1,0 +1,45 @@
+"""The composition root: the one place that creates AWS clients and wires the pipeline.
+
+Clients are created on first use and kept for the life of the Lambda container; nothing here
+touches the network at import time. Endpoints come from boto3's standard configuration
+(`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_S3`, region, credentials).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.logs import get_logger
+from chalicelib.ports import SystemClock
+from chalicelib.processors import build_processor
+from chalicelib.s3_objects import S3ObjectStore
+from chalicelib.service import IdempotentPipeline, LeasePolicy
+from chalicelib.settings import LEASE_MARGIN_SECONDS, Settings
+
+# botocore's "standard" mode retries throttling and transient errors with backoff; what is
+# still failing after that propagates, so Lambda retries the event and no record is misread.
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+@functools.cache
+def pipeline(settings: Settings) -> IdempotentPipeline:
+    session = boto3.session.Session()
+    objects = S3ObjectStore(session.client("s3", config=CLIENT_CONFIG))
+    locks = DynamoDBLockRepository(
+        session.client("dynamodb", config=CLIENT_CONFIG), settings.lock_table_name
+    )
+    return IdempotentPipeline(
+        locks=locks,
+        processor=build_processor(settings.processor, objects),
+        clock=SystemClock(),
+        scope=settings.scope,
+        lease=LeasePolicy(
+            fixed_seconds=settings.lease_seconds, margin_seconds=LEASE_MARGIN_SECONDS
+        ),
+        record_ttl_days=settings.record_ttl_days,
+        logger=get_logger(),
+    )

@@ -1,0 +1,78 @@
+"""The domain's values: the object an event names, lock records and outcomes."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeAlias
+
+JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | Mapping[str, JsonValue] | None"
+JsonMap: TypeAlias = Mapping[str, JsonValue]
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """One uploaded object as an ObjectCreated record describes it (key already URL-decoded)."""
+
+    bucket: str
+    key: str
+    etag: str | None = None
+    version_id: str | None = None
+    sequencer: str | None = None
+    size: int | None = None
+    event_name: str = "ObjectCreated:Put"
+
+
+class IdempotencyScope(enum.Enum):
+    """What makes two deliveries "the same object" for the lock."""
+
+    CONTENT = "content"  # bucket + key + eTag: identical re-uploads are skipped
+    VERSION = "version"  # bucket + key + versionId (eTag on unversioned buckets)
+    OBJECT = "object"  # bucket + key: the first upload of a key wins forever
+
+
+class LockStatus(enum.Enum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class LockRecord:
+    """The stored state of one idempotency key."""
+
+    pk: str
+    status: LockStatus
+    attempts: int
+    owner: str
+    lease_expires_at_ms: int
+
+
+class Outcome(enum.Enum):
+    PROCESSED = "processed"  # acquired, processed, completed
+    TAKEN_OVER = "taken_over"  # acquired from a worker whose lease expired, then completed
+    SKIPPED = "skipped"  # already COMPLETED: nothing done
+    BUSY = "busy"  # another invocation holds a live lease: retried later
+    FAILED = "failed"  # the processor raised: FAILED, the invocation fails and Lambda retries
+    FAILED_PERMANENTLY = (
+        "failed_permanently"  # the processor declared it hopeless: FAILED, no retry
+    )
+    LEASE_LOST = "lease_lost"  # our lease was taken over before we finished: nothing of ours stored
+    IGNORED = "ignored"  # not an ObjectCreated record
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    bucket: str
+    key: str
+    outcome: Outcome
+    attempts: int
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {
+            "bucket": self.bucket,
+            "key": self.key,
+            "outcome": self.outcome.value,
+            "attempts": self.attempts,
+        }

@@ -1,0 +1,110 @@
+"""The small interfaces the service depends on; adapters implement them, tests fake them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol, TypeAlias
+
+from chalicelib.model import JsonMap, LockRecord, LockStatus, ObjectRef
+
+
+@dataclass(frozen=True)
+class LeaseRequest:
+    """Everything one acquisition writes."""
+
+    pk: str
+    obj: ObjectRef
+    owner: str
+    now_ms: int
+    lease_expires_at_ms: int
+    expires_at: int  # epoch seconds, the table's TTL attribute
+
+
+@dataclass(frozen=True)
+class Acquired:
+    """The caller holds the lease; `fence` is the record's new `attempts` value."""
+
+    fence: int
+    previous_status: LockStatus | None  # None: the record is new
+
+    @property
+    def taken_over(self) -> bool:
+        return self.previous_status is LockStatus.IN_PROGRESS
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Someone finished the object (COMPLETED) or holds a live lease (IN_PROGRESS)."""
+
+    record: LockRecord
+
+
+Acquisition: TypeAlias = Acquired | Refused
+
+
+@dataclass(frozen=True)
+class Release:
+    """How a holder ends its lease: completion with a result, or failure with an error."""
+
+    pk: str
+    fence: int
+    now_ms: int
+    expires_at: int
+    result: JsonMap | None = None
+    error: str | None = None
+
+
+class LockRepository(Protocol):
+    def acquire(self, request: LeaseRequest) -> Acquisition:
+        """One conditional write; succeeds on a new, FAILED or expired IN_PROGRESS record."""
+        ...
+
+    def complete(self, release: Release) -> bool:
+        """Mark COMPLETED if the fence is still ours; False means the lease was lost."""
+        ...
+
+    def fail(self, release: Release) -> bool:
+        """Mark FAILED if the fence is still ours; False means the lease was lost."""
+        ...
+
+
+@dataclass(frozen=True)
+class ObjectMetadata:
+    content_type: str
+    size: int
+    etag: str
+
+
+class ObjectStore(Protocol):
+    def head(self, obj: ObjectRef) -> ObjectMetadata:
+        """Metadata of exactly the upload `obj` names (ObjectChangedError if overwritten since)."""
+        ...
+
+    def open(self, obj: ObjectRef) -> BinaryIO:
+        """A stream over the body of exactly the upload `obj` names."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProcessingResult:
+    """What a processor returns: `summary` is stored as the record's `result`."""
+
+    summary: JsonMap = field(default_factory=dict)
+
+
+class Processor(Protocol):
+    name: str
+
+    def process(self, obj: ObjectRef) -> ProcessingResult:
+        """Do the work for one object. Raise PermanentProcessingError if retrying cannot help."""
+        ...
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000

@@ -1,0 +1,30 @@
+"""The original recipe's job: log the content type of each upload, without downloading it."""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib.logs import get_logger, log
+from chalicelib.model import ObjectRef
+from chalicelib.ports import ObjectStore, ProcessingResult
+
+
+class ContentTypeProcessor:
+    name = "content-type"
+
+    def __init__(self, objects: ObjectStore, logger: logging.Logger | None = None) -> None:
+        self._objects = objects
+        self._logger = logger or get_logger()
+
+    def process(self, obj: ObjectRef) -> ProcessingResult:
+        metadata = self._objects.head(obj)
+        log(
+            self._logger,
+            logging.INFO,
+            f"CONTENT TYPE: {metadata.content_type}",
+            content_type=metadata.content_type,
+            bucket=obj.bucket,
+            key=obj.key,
+            size=metadata.size,
+        )
+        return ProcessingResult({"content_type": metadata.content_type, "size": metadata.size})

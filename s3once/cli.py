@@ -1,0 +1,81 @@
+"""The `s3once` command: run the pipeline locally, create tables, report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import boto3
+import click
+
+from s3once import local_run
+from s3once.stage import StageError, stage_environment
+from s3once.tables import create_required_tables
+
+
+class Context:
+    def __init__(self, project_dir: Path, stage: str) -> None:
+        self.project_dir = project_dir
+        self.stage = stage
+
+    def environment(self) -> dict[str, str]:
+        """The stage's variables, overridden by any already set in the shell."""
+        try:
+            environment = stage_environment(self.project_dir, self.stage)
+        except StageError as exc:
+            raise click.UsageError(str(exc)) from None
+        for name in environment:
+            if name in os.environ:
+                environment[name] = os.environ[name]
+        return environment
+
+
+@click.group()
+@click.option(
+    "--stage",
+    default="dev",
+    show_default=True,
+    help="Stage in .chalice/config.json whose bucket, tables and settings to use.",
+)
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The Chalice project directory.",
+)
+@click.pass_context
+def main(ctx: click.Context, stage: str, project_dir: Path) -> None:
+    """s3-once: process S3 uploads exactly once in effect.
+
+    AWS endpoints come from the standard AWS_ENDPOINT_URL (and per-service variants).
+    """
+    ctx.obj = Context(project_dir.resolve(), stage)
+
+
+@main.command()
+@click.option(
+    "--files",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of files to upload (default: the processor's samples).",
+)
+@click.option("--processor", help="Processor to run instead of the stage's PROCESSOR.")
+@click.pass_obj
+def run(obj: Context, files: Path | None, processor: str | None) -> None:
+    """Upload files, deliver their S3 events twice through the handler, change one, show outcomes.
+
+    Without AWS_ENDPOINT_URL this runs on an embedded moto server: no AWS account needed.
+    """
+    environment = obj.environment()
+    if processor:
+        environment["PROCESSOR"] = processor
+    local_run.run(obj.project_dir, obj.stage, environment, files)
+
+
+@main.command("create-tables")
+@click.pass_obj
+def create_tables(obj: Context) -> None:
+    """Create every DynamoDB table the stage needs (TTL enabled); existing ones are left alone."""
+    created = create_required_tables(boto3.client("dynamodb"), obj.environment())
+    for name, is_new in created.items():
+        click.echo(f"{name}: {'created' if is_new else 'exists'}")

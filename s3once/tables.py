@@ -1,0 +1,41 @@
+"""Create the tables the application needs, with the schema its adapters rely on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+LOCK_TABLE_TTL_ATTRIBUTE = "expires_at"
+
+
+def create_lock_table(client: DynamoDBClient, name: str) -> bool:
+    """Create the lock table (pk: String, on-demand, TTL on `expires_at`); False if it existed."""
+    try:
+        client.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except client.exceptions.ResourceInUseException:
+        return False
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    client.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": LOCK_TABLE_TTL_ATTRIBUTE},
+    )
+    return True
+
+
+def required_tables(environment: dict[str, str]) -> list[str]:
+    """Names of the tables the app needs under `environment` (a stage's variables)."""
+    return [environment["LOCK_TABLE_NAME"]]
+
+
+def create_required_tables(client: DynamoDBClient, environment: dict[str, str]) -> dict[str, bool]:
+    """Create every table the app needs; maps each name to True if created, False if it existed."""
+    return {
+        environment["LOCK_TABLE_NAME"]: create_lock_table(client, environment["LOCK_TABLE_NAME"])
+    }
