@@ -1,4 +1,4 @@
-"""The Chalice app under test, wired to moto's S3 and a DynamoDB server through standard env vars."""
+"""The Chalice app under test, wired to moto's S3 and DynamoDB Local through standard env vars."""
 
 from __future__ import annotations
 

@@ -1,0 +1,219 @@
+"""The pipeline's outcomes, on in-memory fakes: every path a record can take."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+import pytest
+
+from chalicelib.errors import IncompleteBatchError, ObjectNotFoundError
+from chalicelib.events import IgnoredRecord, ParsedEvent
+from chalicelib.keys import idempotency_key
+from chalicelib.logs import JsonFormatter
+from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
+from chalicelib.ports import Processor
+from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
+from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
+
+LEASE_S = 60
+OBJ = ObjectRef("uploads", "photo.jpg", etag="e1")
+OTHER = ObjectRef("uploads", "other.jpg", etag="e2")
+
+
+class ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[dict[str, object]] = []
+        self.setFormatter(JsonFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@dataclass
+class World:
+    locks: InMemoryLockRepository = field(default_factory=InMemoryLockRepository)
+    clock: FakeClock = field(default_factory=FakeClock)
+    logs: ListHandler = field(default_factory=ListHandler)
+
+    def pipeline(
+        self, processor: Processor, lease_seconds: int | None = LEASE_S
+    ) -> IdempotentPipeline:
+        logger = logging.getLogger(f"test.{id(self)}")
+        logger.handlers = [self.logs]
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+        return IdempotentPipeline(
+            locks=self.locks,
+            processor=processor,
+            clock=self.clock,
+            scope=IdempotencyScope.CONTENT,
+            lease=LeasePolicy(fixed_seconds=lease_seconds, margin_seconds=10),
+            record_ttl_days=30,
+            logger=logger,
+        )
+
+    def status(self, obj: ObjectRef) -> LockStatus:
+        return self.locks.status(idempotency_key(obj, IdempotencyScope.CONTENT))
+
+
+def outcomes(summary_or_error: object) -> list[tuple[str, str, int]]:
+    records = (
+        summary_or_error.records
+        if isinstance(summary_or_error, IncompleteBatchError)
+        else summary_or_error.to_dict()["records"]  # type: ignore[attr-defined]
+    )
+    return [(r["key"], r["outcome"], r["attempts"]) for r in records]
+
+
+def handle(pipeline: IdempotentPipeline, *objects: ObjectRef, request_id: str = "req-1") -> object:
+    try:
+        return pipeline.handle(ParsedEvent(objects=list(objects)), Invocation(request_id, 30_000))
+    except IncompleteBatchError as exc:
+        return exc
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_a_fresh_object_is_processed_once_and_completed(world: World) -> None:
+    processor = FakeProcessor()
+    result = handle(world.pipeline(processor), OBJ)
+    assert outcomes(result) == [("photo.jpg", "processed", 1)]
+    assert processor.processed == [OBJ]
+    assert world.status(OBJ) is LockStatus.COMPLETED
+
+
+def test_a_duplicate_is_skipped_without_running_the_processor(world: World) -> None:
+    processor = FakeProcessor()
+    handle(world.pipeline(processor), OBJ)
+    result = handle(world.pipeline(processor), OBJ, request_id="req-2")
+    assert outcomes(result) == [("photo.jpg", "skipped", 1)]
+    assert processor.processed == [OBJ]
+
+
+def test_every_record_of_an_event_is_handled(world: World) -> None:
+    processor = FakeProcessor()
+    result = handle(world.pipeline(processor), OBJ, OTHER)
+    assert outcomes(result) == [("photo.jpg", "processed", 1), ("other.jpg", "processed", 1)]
+
+
+def test_a_record_held_by_a_live_lease_is_busy_and_the_event_is_retried(world: World) -> None:
+    def deliver_again_meanwhile(obj: ObjectRef) -> None:
+        if obj == OBJ:
+            nested.append(handle(world.pipeline(FakeProcessor()), OBJ, OTHER, request_id="req-2"))
+
+    nested: list[object] = []
+    handle(world.pipeline(FakeProcessor(behaviour=deliver_again_meanwhile)), OBJ)
+    [second] = nested
+    assert isinstance(second, IncompleteBatchError)
+    assert outcomes(second) == [("photo.jpg", "busy", 1), ("other.jpg", "processed", 1)]
+    assert second.busy == ("s3://uploads/photo.jpg",)
+
+
+def test_an_expired_lease_is_taken_over_and_completed(world: World) -> None:
+    def crash(obj: ObjectRef) -> None:
+        raise SystemExit("worker killed")  # not an Exception: nothing is released, as in a crash
+
+    with pytest.raises(SystemExit):
+        handle(world.pipeline(FakeProcessor(behaviour=crash)), OBJ)
+    assert world.status(OBJ) is LockStatus.IN_PROGRESS
+
+    world.clock.advance(LEASE_S * 1000 - 1)
+    assert outcomes(handle(world.pipeline(FakeProcessor()), OBJ)) == [("photo.jpg", "busy", 1)]
+    world.clock.advance(2)
+    assert outcomes(handle(world.pipeline(FakeProcessor()), OBJ)) == [
+        ("photo.jpg", "taken_over", 2)
+    ]
+    assert world.status(OBJ) is LockStatus.COMPLETED
+
+
+def test_a_failure_is_recorded_raised_after_the_other_records_and_retried(world: World) -> None:
+    def fail_on_obj(obj: ObjectRef) -> None:
+        if obj == OBJ:
+            raise ConnectionError("downstream is down")
+
+    result = handle(world.pipeline(FakeProcessor(behaviour=fail_on_obj)), OBJ, OTHER)
+    assert isinstance(result, IncompleteBatchError)
+    assert isinstance(result.__cause__, ConnectionError)
+    assert result.failed == ("s3://uploads/photo.jpg",)
+    assert outcomes(result) == [("photo.jpg", "failed", 1), ("other.jpg", "processed", 1)]
+    assert world.status(OBJ) is LockStatus.FAILED
+    assert world.locks.items[idempotency_key(OBJ, IdempotencyScope.CONTENT)].last_error == (
+        "ConnectionError: downstream is down"
+    )
+
+    retry = handle(world.pipeline(FakeProcessor()), OBJ, OTHER, request_id="req-2")
+    assert outcomes(retry) == [("photo.jpg", "processed", 2), ("other.jpg", "skipped", 1)]
+
+
+def test_a_permanent_failure_is_recorded_logged_as_error_and_not_retried(world: World) -> None:
+    def gone(obj: ObjectRef) -> None:
+        raise ObjectNotFoundError("s3://uploads/photo.jpg no longer exists")
+
+    result = handle(world.pipeline(FakeProcessor(behaviour=gone)), OBJ)
+    assert outcomes(result) == [("photo.jpg", "failed_permanently", 1)]
+    assert world.status(OBJ) is LockStatus.FAILED
+    [line] = world.logs.lines
+    assert line["level"] == "ERROR"
+    assert "no longer exists" in str(line["error"])
+
+
+@pytest.mark.parametrize("first_worker_fails", [False, True])
+def test_a_worker_that_lost_its_lease_changes_nothing(
+    world: World, first_worker_fails: bool
+) -> None:
+    """A paused worker resumes after a takeover: its completion (or failure) is fenced off."""
+    taken_over: list[object] = []
+
+    def pause_beyond_lease(obj: ObjectRef) -> None:
+        world.clock.advance(LEASE_S * 1000 + 1)
+        taken_over.append(handle(world.pipeline(FakeProcessor()), OBJ, request_id="req-2"))
+        if first_worker_fails:
+            raise TimeoutError("resumed too late")
+
+    stale = handle(world.pipeline(FakeProcessor(behaviour=pause_beyond_lease)), OBJ)
+    assert outcomes(taken_over[0]) == [("photo.jpg", "taken_over", 2)]
+    assert outcomes(stale) == [("photo.jpg", "lease_lost", 1)]
+    stored = world.locks.items[idempotency_key(OBJ, IdempotencyScope.CONTENT)]
+    assert (stored.record.status, stored.record.attempts, stored.record.owner) == (
+        LockStatus.COMPLETED,
+        2,
+        "req-2",
+    )
+    assert stored.result == {"key": "photo.jpg"}
+
+
+def test_ignored_records_are_reported_and_logged(world: World) -> None:
+    summary = world.pipeline(FakeProcessor()).handle(
+        ParsedEvent(ignored=[IgnoredRecord("uploads", "old.jpg", "ObjectRemoved:Delete")]),
+        Invocation("req-1"),
+    )
+    assert summary.to_dict() == {
+        "records": [{"bucket": "uploads", "key": "old.jpg", "outcome": "ignored", "attempts": 0}]
+    }
+    assert world.logs.lines[0]["event_name"] == "ObjectRemoved:Delete"
+
+
+def test_one_canonical_log_line_per_record(world: World) -> None:
+    handle(world.pipeline(FakeProcessor()), OBJ, OTHER)
+    assert [line["outcome"] for line in world.logs.lines] == ["processed", "processed"]
+    first = world.logs.lines[0]
+    assert {"bucket", "key", "attempts", "fence", "duration_ms", "request_id", "pk"} <= set(first)
+    assert (first["key"], first["attempts"], first["request_id"]) == ("photo.jpg", 1, "req-1")
+
+
+def test_the_default_lease_outlives_the_invocation() -> None:
+    policy = LeasePolicy(fixed_seconds=None, margin_seconds=10)
+    assert policy.lease_ms(Invocation("r", remaining_ms=3_000)) == 13_000
+    assert policy.lease_ms(Invocation("r", remaining_ms=None)) == 15 * 60_000 + 10_000
+
+
+def test_a_fixed_lease_ignores_the_remaining_time() -> None:
+    assert (
+        LeasePolicy(fixed_seconds=5, margin_seconds=10).lease_ms(Invocation("r", 900_000)) == 5_000
+    )
