@@ -19,6 +19,18 @@ app = Chalice(app_name="s3-once")
 settings = Settings.from_environ(os.environ)
 
 
+class S3NotificationEvent(S3Event):
+    """Chalice's S3Event reads `Records[0].s3` as it is built, so S3's `s3:TestEvent` (no Records)
+    or a malformed event would fail with a bare KeyError before the handler runs. Here the
+    handler sees every event, and `parse_event` ignores the test event or names what is wrong."""
+
+    def _extract_attributes(self, event_dict: dict[str, Any]) -> None:
+        try:
+            super()._extract_attributes(event_dict)
+        except (KeyError, IndexError, TypeError):
+            self.bucket, self.key = "", ""
+
+
 @app.on_s3_event(bucket=settings.bucket_name, events=["s3:ObjectCreated:*"])
 def on_object_created(event: S3Event) -> dict[str, Any]:
     parsed = parse_event(event.to_dict())
@@ -28,3 +40,6 @@ def on_object_created(event: S3Event) -> dict[str, Any]:
         remaining_ms=int(context.get_remaining_time_in_millis()) if context is not None else None,
     )
     return pipeline(settings).handle(parsed, invocation).to_dict()
+
+
+on_object_created.event_class = S3NotificationEvent
