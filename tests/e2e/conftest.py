@@ -41,24 +41,26 @@ def make_app(
     moto_url: str, dynamodb_local_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., AppUnderTest]]:
     """Build the app with the given settings (env var overrides); S3 on moto, DynamoDB Local."""
-    created: list[Client] = []
 
-    def build(**environment: str) -> AppUnderTest:
-        bucket = environment.pop("APP_BUCKET_NAME", None) or unique_name("uploads")
+    def build(
+        app_dynamodb_url: str | None = None, app_s3_url: str | None = None, **environment: str
+    ) -> AppUnderTest:
+        """`app_*_url` point the app (not the test's own clients) elsewhere, e.g. a fault proxy."""
+        bucket = unique_name("uploads")
         table = unique_name("locks")
         s3 = boto3.client("s3", endpoint_url=moto_url)
         dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_local_url)
         s3.create_bucket(Bucket=bucket)
         create_lock_table(dynamodb, table)
         monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local_url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", app_s3_url or moto_url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", app_dynamodb_url or dynamodb_local_url)
         monkeypatch.setenv("APP_BUCKET_NAME", bucket)
         monkeypatch.setenv("LOCK_TABLE_NAME", table)
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         module = load_app()
         client = Client(module.app, project_dir=str(PROJECT_DIR))
-        created.append(client)
         return AppUnderTest(module, client, bucket, table, s3, dynamodb)
 
     yield build

@@ -1,0 +1,127 @@
+"""A fault-injecting HTTP proxy on loopback, placed between the app and a local AWS server.
+
+The app reaches it through the standard endpoint variables, so faults arrive exactly as AWS
+sends them: over HTTP, through botocore's parsing and retries, with no hook in the app.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int
+    body: bytes
+    content_type: str = "application/x-amz-json-1.0"
+
+
+THROTTLED = Fault(
+    400,
+    b'{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",'
+    b'"message":"Rate of requests exceeds the allowed throughput."}',
+)
+S3_UNAVAILABLE = Fault(503, b"", content_type="application/xml")
+
+
+@dataclass
+class FaultRule:
+    """Answer `fault` to matching requests: after letting `after` through, `times` times
+    (None: for ever)."""
+
+    matches: Callable[[str, str, dict[str, str]], bool]
+    fault: Fault
+    times: int | None = None
+    after: int = 0
+    seen: int = 0
+    hits: int = 0
+
+    def take(self, method: str, path: str, headers: dict[str, str]) -> Fault | None:
+        if not self.matches(method, path, headers):
+            return None
+        self.seen += 1
+        if self.seen <= self.after or (self.times is not None and self.hits >= self.times):
+            return None
+        self.hits += 1
+        return self.fault
+
+
+@dataclass
+class FaultProxy:
+    url: str
+    rules: list[FaultRule] = field(default_factory=list)
+
+
+def dynamodb_operation(name: str) -> Callable[[str, str, dict[str, str]], bool]:
+    return lambda _m, _p, headers: headers.get("x-amz-target", "").endswith("." + name)
+
+
+def s3_method(method: str) -> Callable[[str, str, dict[str, str]], bool]:
+    return lambda m, _p, _h: m == method
+
+
+@contextmanager
+def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
+    target = urlsplit(upstream)
+    proxy = FaultProxy(url="")
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            with lock:
+                fault = next(
+                    (
+                        f
+                        for rule in proxy.rules
+                        if (f := rule.take(self.command, self.path, headers))
+                    ),
+                    None,
+                )
+            if fault is not None:
+                self._reply(fault.status, [("Content-Type", fault.content_type)], fault.body)
+                return
+            upstream_conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            upstream_conn.request(self.command, self.path, body=body, headers=dict(self.headers))
+            response = upstream_conn.getresponse()
+            payload = response.read()
+            passed = [
+                (k, v)
+                for k, v in response.getheaders()
+                if k.lower() not in {"content-length", "transfer-encoding", "connection"}
+            ]
+            self._reply(response.status, passed, payload)
+            upstream_conn.close()
+
+        def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _handle
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield proxy
+    finally:
+        server.shutdown()
+        server.server_close()
