@@ -12,6 +12,7 @@ import functools
 import boto3
 from botocore.config import Config
 
+from chalicelib.dynamodb_counters import FencedCounterCommit
 from chalicelib.dynamodb_lock import DynamoDBLockRepository
 from chalicelib.logs import get_logger
 from chalicelib.ports import SystemClock
@@ -22,19 +23,24 @@ from chalicelib.settings import LEASE_MARGIN_SECONDS, Settings
 
 # botocore's "standard" mode retries throttling and transient errors with backoff; what is
 # still failing after that propagates, so Lambda retries the event and no record is misread.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+# The number of attempts is the standard AWS_MAX_ATTEMPTS (3 in all when unset).
+CLIENT_CONFIG = Config(retries={"mode": "standard"})
 
 
 @functools.cache
 def pipeline(settings: Settings) -> IdempotentPipeline:
     session = boto3.session.Session()
     objects = S3ObjectStore(session.client("s3", config=CLIENT_CONFIG))
-    locks = DynamoDBLockRepository(
-        session.client("dynamodb", config=CLIENT_CONFIG), settings.lock_table_name
+    dynamodb = session.client("dynamodb", config=CLIENT_CONFIG)
+    counters = (
+        FencedCounterCommit(dynamodb, settings.lock_table_name, settings.aggregates_table_name)
+        if settings.aggregates_table_name
+        else None
     )
+    locks = DynamoDBLockRepository(dynamodb, settings.lock_table_name, counters)
     return IdempotentPipeline(
         locks=locks,
-        processor=build_processor(settings.processor, objects),
+        processor=build_processor(settings.processor, objects, settings.access_log_format),
         clock=SystemClock(),
         scope=settings.scope,
         lease=LeasePolicy(

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from chalicelib.errors import LockStoreError
+from chalicelib.dynamodb_counters import FencedCounterCommit
+from chalicelib.errors import ConfigurationError, LockStoreError
 from chalicelib.model import LockRecord, LockStatus
 from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Refused, Release
 
@@ -38,9 +39,15 @@ _HELD_BY_ME = "#status = :in_progress AND #attempts = :fence"
 
 
 class DynamoDBLockRepository:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        counters: FencedCounterCommit | None = None,
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._counters = counters
         self._serializer = TypeSerializer()
 
     def acquire(self, request: LeaseRequest) -> Acquisition:
@@ -111,6 +118,13 @@ class DynamoDBLockRepository:
         )
 
     def complete(self, release: Release) -> bool:
+        if release.increments:
+            if self._counters is None:
+                raise ConfigurationError(
+                    "the processor returned counter increments but no counter table is set"
+                    " (AGGREGATES_TABLE_NAME)"
+                )
+            return self._counters.commit(release)
         return self._release(release, LockStatus.COMPLETED, "#result", release.result or {})
 
     def fail(self, release: Release) -> bool:

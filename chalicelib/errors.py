@@ -37,6 +37,10 @@ class ObjectChangedError(PermanentProcessingError):
     """The object was overwritten after the event was sent; the newer upload has its own event."""
 
 
+class NotTextError(PermanentProcessingError):
+    """The object is not a text log at all (binary, or a corrupt or truncated gzip stream)."""
+
+
 class IncompleteBatchError(S3OnceError):
     """Some records were busy elsewhere or failed: the invocation fails so that Lambda retries it.
 

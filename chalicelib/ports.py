@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TypeAlias
 
@@ -44,8 +45,20 @@ Acquisition: TypeAlias = Acquired | Refused
 
 
 @dataclass(frozen=True)
+class CounterIncrement:
+    """Amounts to add to the named counters of one aggregate item (keyed by `key`)."""
+
+    key: str
+    deltas: Mapping[str, int]
+
+
+@dataclass(frozen=True)
 class Release:
-    """How a holder ends its lease: completion with a result, or failure with an error."""
+    """How a holder ends its lease: completion with a result, or failure with an error.
+
+    `increments` are committed together with the completion, atomically and only while
+    `fence` is current; a completion without them is a single conditional write.
+    """
 
     pk: str
     fence: int
@@ -53,6 +66,7 @@ class Release:
     expires_at: int
     result: JsonMap | None = None
     error: str | None = None
+    increments: tuple[CounterIncrement, ...] = ()
 
 
 class LockRepository(Protocol):
@@ -61,7 +75,10 @@ class LockRepository(Protocol):
         ...
 
     def complete(self, release: Release) -> bool:
-        """Mark COMPLETED if the fence is still ours; False means the lease was lost."""
+        """Mark COMPLETED (adding `release.increments`) if the fence is still ours.
+
+        False means the lease was lost and nothing of this release was stored.
+        """
         ...
 
     def fail(self, release: Release) -> bool:
@@ -88,9 +105,14 @@ class ObjectStore(Protocol):
 
 @dataclass(frozen=True)
 class ProcessingResult:
-    """What a processor returns: `summary` is stored as the record's `result`."""
+    """What a processor returns: `summary` is stored as the record's `result`.
+
+    `increments` are counter changes that must take effect exactly once: they are committed
+    with the completion of the lock record, in one fenced transaction.
+    """
 
     summary: JsonMap = field(default_factory=dict)
+    increments: tuple[CounterIncrement, ...] = ()
 
 
 class Processor(Protocol):

@@ -21,6 +21,7 @@ from chalicelib.model import (
 from chalicelib.ports import (
     Acquired,
     Clock,
+    CounterIncrement,
     LeaseRequest,
     LockRepository,
     Processor,
@@ -181,12 +182,18 @@ class IdempotentPipeline:
             if not self._locks.fail(self._release(pk, held, error=_error_text(exc))):
                 return Outcome.LEASE_LOST, None
             return Outcome.FAILED, exc
-        if not self._locks.complete(self._release(pk, held, result=result.summary)):
+        release = self._release(pk, held, result=result.summary, increments=result.increments)
+        if not self._locks.complete(release):
             return Outcome.LEASE_LOST, None
         return (Outcome.TAKEN_OVER if held.taken_over else Outcome.PROCESSED), None
 
     def _release(
-        self, pk: str, held: Acquired, result: JsonMap | None = None, error: str | None = None
+        self,
+        pk: str,
+        held: Acquired,
+        result: JsonMap | None = None,
+        error: str | None = None,
+        increments: tuple[CounterIncrement, ...] = (),
     ) -> Release:
         now_ms = self._clock.now_ms()
         return Release(
@@ -196,6 +203,7 @@ class IdempotentPipeline:
             expires_at=self._expires_at(now_ms),
             result=result,
             error=error,
+            increments=increments,
         )
 
     def _expires_at(self, now_ms: int) -> int:

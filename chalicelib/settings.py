@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from chalicelib.errors import ConfigurationError
 from chalicelib.model import IdempotencyScope
 
-PROCESSOR_NAMES = ("content-type",)
+PROCESSOR_NAMES = ("content-type", "access-log")
+ACCESS_LOG_FORMATS = ("auto", "s3", "combined")
 DEFAULT_PROCESSOR = "content-type"
 DEFAULT_RECORD_TTL_DAYS = 30
 # A lease must outlive the invocation that holds it: Lambda stops a function at its timeout,
@@ -25,14 +26,17 @@ class Settings:
     scope: IdempotencyScope = IdempotencyScope.CONTENT
     lease_seconds: int | None = None
     record_ttl_days: int = DEFAULT_RECORD_TTL_DAYS
+    access_log_format: str = "auto"
+    aggregates_table_name: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
         """Read and validate every setting; the message names the variable at fault."""
+        processor = _choice(environ, "PROCESSOR", PROCESSOR_NAMES, DEFAULT_PROCESSOR)
         return cls(
             bucket_name=_required(environ, "APP_BUCKET_NAME"),
             lock_table_name=_required(environ, "LOCK_TABLE_NAME"),
-            processor=_choice(environ, "PROCESSOR", PROCESSOR_NAMES, DEFAULT_PROCESSOR),
+            processor=processor,
             scope=IdempotencyScope(
                 _choice(
                     environ,
@@ -44,6 +48,12 @@ class Settings:
             lease_seconds=_optional_int(environ, "LEASE_SECONDS", 1, MAX_LEASE_SECONDS),
             record_ttl_days=_optional_int(environ, "RECORD_TTL_DAYS", 1, 3650)
             or DEFAULT_RECORD_TTL_DAYS,
+            access_log_format=_choice(environ, "ACCESS_LOG_FORMAT", ACCESS_LOG_FORMATS, "auto"),
+            aggregates_table_name=(
+                _required(environ, "AGGREGATES_TABLE_NAME")
+                if processor == "access-log"
+                else environ.get("AGGREGATES_TABLE_NAME", "").strip() or None
+            ),
         )
 
 

@@ -9,6 +9,8 @@ import boto3
 import click
 
 from s3once import local_run
+from s3once.local_state import restore_tables
+from s3once.report import app_modules, read_totals, to_json, to_table, write_png
 from s3once.stage import StageError, stage_environment
 from s3once.tables import create_required_tables
 
@@ -79,3 +81,37 @@ def create_tables(obj: Context) -> None:
     created = create_required_tables(boto3.client("dynamodb"), obj.environment())
     for name, is_new in created.items():
         click.echo(f"{name}: {'created' if is_new else 'exists'}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON, for scripts.")
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also draw requests and errors per hour into this PNG file.",
+)
+@click.pass_obj
+def report(obj: Context, as_json: bool, png: Path | None) -> None:
+    """Access-log totals per UTC hour from the aggregates table.
+
+    Without AWS_ENDPOINT_URL this reads the tables the last `s3once run` kept in .s3once/.
+    """
+    environment = obj.environment()
+    table_name = environment.get("AGGREGATES_TABLE_NAME")
+    if not table_name:
+        raise click.UsageError(f"AGGREGATES_TABLE_NAME is not set for stage {obj.stage!r}")
+    app_modules(obj.project_dir)
+    with local_run.local_aws(obj.project_dir, obj.stage) as aws:
+        dynamodb = boto3.client("dynamodb")
+        if aws.state_path is not None:
+            create_required_tables(dynamodb, environment)
+            restore_tables(dynamodb, aws.state_path)
+        hours = read_totals(dynamodb, table_name)
+    if as_json:
+        click.echo(to_json(hours))
+    else:
+        click.echo(to_table(hours) if hours else "no access-log totals yet")
+    if png is not None:
+        write_png(hours, png)
+        if not as_json:
+            click.echo(f"chart written to {png}")

@@ -29,7 +29,10 @@ from s3once.tables import create_required_tables, required_tables
 HANDLER = "on_object_created"
 # The Lambda timeout the local context pretends to have (the lease follows it).
 LOCAL_TIMEOUT_MS = 60_000
-DEFAULT_SAMPLES = {"content-type": Path("samples") / "uploads"}
+DEFAULT_SAMPLES = {
+    "content-type": Path("samples") / "uploads",
+    "access-log": Path("samples") / "access-logs",
+}
 CHANGED_SUFFIX = b"\n(changed by s3once run)\n"
 
 

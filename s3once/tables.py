@@ -29,13 +29,38 @@ def create_lock_table(client: DynamoDBClient, name: str) -> bool:
     return True
 
 
+def create_aggregates_table(client: DynamoDBClient, name: str) -> bool:
+    """Create the aggregates table (pk: String, on-demand, no TTL); False if it existed.
+
+    One item per UTC hour (`pk` "YYYY-MM-DDTHH") holding counters the access-log processor adds to.
+    """
+    try:
+        client.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except client.exceptions.ResourceInUseException:
+        return False
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    return True
+
+
 def required_tables(environment: dict[str, str]) -> list[str]:
     """Names of the tables the app needs under `environment` (a stage's variables)."""
-    return [environment["LOCK_TABLE_NAME"]]
+    names = [environment["LOCK_TABLE_NAME"]]
+    if environment.get("AGGREGATES_TABLE_NAME"):
+        names.append(environment["AGGREGATES_TABLE_NAME"])
+    return names
 
 
 def create_required_tables(client: DynamoDBClient, environment: dict[str, str]) -> dict[str, bool]:
     """Create every table the app needs; maps each name to True if created, False if it existed."""
-    return {
+    created = {
         environment["LOCK_TABLE_NAME"]: create_lock_table(client, environment["LOCK_TABLE_NAME"])
     }
+    aggregates = environment.get("AGGREGATES_TABLE_NAME")
+    if aggregates:
+        created[aggregates] = create_aggregates_table(client, aggregates)
+    return created

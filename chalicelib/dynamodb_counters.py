@@ -1,0 +1,220 @@
+"""Counter increments committed with the completion of a lock record, exactly once.
+
+Each commit is a `TransactWriteItems` whose first action updates the lock record on condition
+that the worker still holds its fence (`status = IN_PROGRESS AND attempts = :fence`); the other
+actions ADD to one counter item each. Either all of it happens while the fence is current, or
+nothing does: a worker whose lease was taken over changes no counter.
+
+A transaction holds at most 100 actions. When a release has more increments than fit beside
+the lock action, they are committed in several fenced steps, in key order. Each step also
+records on the lock record the last key it committed (`counters_through`), conditional on the
+value the previous step left, and the last step marks the record COMPLETED. A worker that takes
+over reads that progress (after its acquisition, so no older fence can move it any more) and
+commits only the keys after it. The increments are a function of the pinned object's bytes, so
+the new worker's keys and amounts are the ones the old worker was committing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.model import LockStatus
+from chalicelib.ports import CounterIncrement, Release
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+    )
+
+MAX_TRANSACTION_ACTIONS = 100
+PROGRESS_ATTRIBUTE = "counters_through"
+TRANSACTION_CANCELED = "TransactionCanceledException"
+CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+# Concurrent commits that touch the same hour conflict; a cancelled transaction changed
+# nothing, so it is sent again (under a new token) after a short, jittered pause.
+CONFLICT_RETRIES = 12
+_REASONS_IN_MESSAGE = re.compile(r"\[([^\]]*)\]")
+_HELD_BY_ME = "#status = :in_progress AND #attempts = :fence"
+
+
+class FencedCounterCommit:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        lock_table: str,
+        counters_table: str,
+        max_actions: int = MAX_TRANSACTION_ACTIONS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_actions < 2:
+            raise ValueError("a transaction needs room for the lock record and one counter")
+        self._client = client
+        self._lock_table = lock_table
+        self._counters_table = counters_table
+        self._per_step = max_actions - 1
+        self._sleep = sleep
+        self._serializer = TypeSerializer()
+
+    def commit(self, release: Release) -> bool:
+        """Add the increments and complete the record; False if the fence was lost on the way."""
+        increments = sorted(release.increments, key=lambda increment: increment.key)
+        through: str | None = None
+        if len(increments) > self._per_step:
+            held, through = self._read_progress(release)
+            if not held:
+                return False
+        pending = [item for item in increments if through is None or item.key > through]
+        steps = [
+            pending[i : i + self._per_step] for i in range(0, len(pending), self._per_step)
+        ] or [[]]
+        for index, step in enumerate(steps):
+            if not self._commit_step(release, step, through, last=index == len(steps) - 1):
+                return False
+            if step:
+                through = step[-1].key
+        return True
+
+    def _read_progress(self, release: Release) -> tuple[bool, str | None]:
+        """Whether the fence is still ours, and the key committed last under it (None: none)."""
+        item = self._client.get_item(
+            TableName=self._lock_table,
+            Key={"pk": {"S": release.pk}},
+            ConsistentRead=True,
+        ).get("Item")
+        if (
+            not item
+            or item.get("status", {}).get("S") != LockStatus.IN_PROGRESS.value
+            or item.get("attempts", {}).get("N") != str(release.fence)
+        ):
+            return False, None
+        return True, item.get(PROGRESS_ATTRIBUTE, {}).get("S")
+
+    def _commit_step(
+        self,
+        release: Release,
+        step: Sequence[CounterIncrement],
+        through: str | None,
+        last: bool,
+    ) -> bool:
+        actions = [self._lock_action(release, step, through, last)]
+        actions += [self._counter_action(increment) for increment in step]
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                self._client.transact_write_items(
+                    TransactItems=actions,
+                    ClientRequestToken=_token(release, through, attempt),
+                )
+            except ClientError as exc:
+                reasons = _cancellation_reasons(exc)
+                if reasons is None:
+                    raise
+                if reasons and reasons[0] == CONDITION_FAILED:
+                    return False
+                if TRANSACTION_CONFLICT not in reasons or attempt == CONFLICT_RETRIES:
+                    raise
+                self._sleep(random.uniform(0, min(0.02 * 2**attempt, 1.0)))
+                continue
+            return True
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _lock_action(
+        self,
+        release: Release,
+        step: Sequence[CounterIncrement],
+        through: str | None,
+        last: bool,
+    ) -> TransactWriteItemTypeDef:
+        names = {
+            "#status": "status",
+            "#attempts": "attempts",
+            "#updated": "updated_at",
+            "#through": PROGRESS_ATTRIBUTE,
+        }
+        values: dict[str, AttributeValueTypeDef] = {
+            ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
+            ":fence": {"N": str(release.fence)},
+            ":now": {"N": str(release.now_ms)},
+        }
+        if through is None:
+            condition = f"{_HELD_BY_ME} AND attribute_not_exists(#through)"
+        else:
+            condition = f"{_HELD_BY_ME} AND #through = :previous"
+            values[":previous"] = {"S": through}
+        if last:
+            names.update({"#result": "result", "#expires": "expires_at"})
+            values.update(
+                {
+                    ":completed": {"S": LockStatus.COMPLETED.value},
+                    ":result": self._serialize_map(release.result or {}),
+                    ":expires": {"N": str(release.expires_at)},
+                }
+            )
+            update = (
+                "SET #status = :completed, #result = :result, #updated = :now,"
+                " #expires = :expires REMOVE #through"
+            )
+        else:
+            values[":through"] = {"S": step[-1].key}
+            update = "SET #through = :through, #updated = :now"
+        return {
+            "Update": {
+                "TableName": self._lock_table,
+                "Key": {"pk": {"S": release.pk}},
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _counter_action(self, increment: CounterIncrement) -> TransactWriteItemTypeDef:
+        deltas = sorted(increment.deltas.items())
+        return {
+            "Update": {
+                "TableName": self._counters_table,
+                "Key": {"pk": {"S": increment.key}},
+                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(deltas))),
+                "ExpressionAttributeNames": {f"#c{i}": name for i, (name, _) in enumerate(deltas)},
+                "ExpressionAttributeValues": {
+                    f":c{i}": {"N": str(value)} for i, (_, value) in enumerate(deltas)
+                },
+            }
+        }
+
+    def _serialize_map(self, value: object) -> AttributeValueTypeDef:
+        # DynamoDB numbers are Decimals; a JSON round trip turns floats into them as written.
+        serialized: AttributeValueTypeDef = self._serializer.serialize(
+            json.loads(json.dumps(value), parse_float=Decimal)
+        )
+        return serialized
+
+
+def _token(release: Release, through: str | None, attempt: int) -> str:
+    """Same step, same attempt, same token: a resend after a lost response is not applied twice."""
+    text = json.dumps([release.pk, release.fence, through, attempt])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:36]
+
+
+def _cancellation_reasons(exc: ClientError) -> list[str] | None:
+    """The code of each action's cancellation reason; None if this is not a cancellation."""
+    if exc.response.get("Error", {}).get("Code") != TRANSACTION_CANCELED:
+        return None
+    reasons = exc.response.get("CancellationReasons")
+    if reasons:
+        return [str(reason.get("Code", "None")) for reason in reasons]
+    # Some servers name the reasons only in the message: "... [ConditionalCheckFailed, None]"
+    match = _REASONS_IN_MESSAGE.search(str(exc.response.get("Error", {}).get("Message", "")))
+    return [part.strip() for part in match.group(1).split(",")] if match else []
