@@ -3,6 +3,8 @@
 A recorded call names its resources by the setting that named them (`LOCK_TABLE_NAME`,
 `APP_BUCKET_NAME`, ...), so calls recorded against the random names of a test run can be
 replayed against any stage: the stage's environment turns them into that stage's ARNs.
+A resource no setting names (`<unnamed:NAME>`, e.g. an event naming another bucket) stays
+outside the stage: the policy must not allow it, so in AWS that call is denied.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 _SUPPORTED_STATEMENT_KEYS = {"Sid", "Effect", "Action", "Resource"}
+UNNAMED_PREFIX = "<unnamed:"
 
 
 class UnmappedOperationError(Exception):
@@ -54,6 +57,7 @@ class Permission:
     action: str
     resource: str
     reason: str
+    in_stage: bool = True  # False: a resource the stage does not own, which must stay denied
 
 
 def table_arn(name: str) -> str:
@@ -73,6 +77,8 @@ def required_permissions(call: RecordedCall, environment: Mapping[str, str]) -> 
     why = f"{call.service}.{call.operation}" + (f" in {call.test}" if call.test else "")
 
     def named(setting: str) -> str:
+        if setting.startswith(UNNAMED_PREFIX):
+            return setting
         if setting not in environment:
             raise UnmappedOperationError(
                 f"{why} touched a resource named by {setting!r}, which the stage does not set"
@@ -80,10 +86,22 @@ def required_permissions(call: RecordedCall, environment: Mapping[str, str]) -> 
         return environment[setting]
 
     if call.service == "dynamodb":
-        return _dynamodb(call, named, why)
-    if call.service == "s3":
-        return _s3(call, named, why)
-    raise UnmappedOperationError(f"no IAM mapping for service {call.service!r} ({why})")
+        permissions = _dynamodb(call, named, why)
+    elif call.service == "s3":
+        permissions = _s3(call, named, why)
+    else:
+        raise UnmappedOperationError(f"no IAM mapping for service {call.service!r} ({why})")
+    return [_outside_if_unnamed(permission) for permission in permissions]
+
+
+def _outside_if_unnamed(permission: Permission) -> Permission:
+    start = permission.resource.find(UNNAMED_PREFIX)
+    if start < 0:
+        return permission
+    end = permission.resource.index(">", start)
+    name = permission.resource[start + len(UNNAMED_PREFIX) : end]
+    resource = permission.resource[:start] + name + permission.resource[end + 1 :]
+    return Permission(permission.action, resource, permission.reason, in_stage=False)
 
 
 _DYNAMODB_SINGLE_TABLE = {
@@ -224,21 +242,28 @@ class Verdict:
     denied: list[Permission]  # needed by the code, not allowed by the policy
     unused: list[tuple[str, str]]  # allowed by the policy, needed by nothing
     wildcards: list[str]  # statements that grant `*` actions or resources
+    outside: list[Permission]  # calls on resources the stage does not own that it would allow
 
     @property
     def proven(self) -> bool:
-        return not (self.denied or self.unused or self.wildcards)
+        return not (self.denied or self.unused or self.wildcards or self.outside)
 
     def explain(self) -> str:
         lines = [f"denied: {p.action} on {p.resource} (needed by {p.reason})" for p in self.denied]
         lines += [f"unused: {action} on {resource}" for action, resource in self.unused]
         lines += [f"wildcard: {grant}" for grant in self.wildcards]
+        lines += [
+            f"outside the stage yet allowed: {p.action} on {p.resource}" for p in self.outside
+        ]
         return "\n".join(lines)
 
 
 def judge(policy: Policy, needed: Iterable[Permission]) -> Verdict:
-    """Least privilege, both ways: everything needed is allowed, everything allowed is needed."""
-    needed = list(needed)
+    """Least privilege, both ways: everything needed is allowed, everything allowed is needed,
+    and what the code tries on resources outside the stage is not allowed."""
+    requested = list(needed)
+    needed = [p for p in requested if p.in_stage]
+    outside = [p for p in requested if not p.in_stage and policy.allows(p.action, p.resource)]
     denied = [p for p in needed if not policy.allows(p.action, p.resource)]
     denied = list({(p.action, p.resource): p for p in denied}.values())
     unused = []
@@ -255,4 +280,4 @@ def judge(policy: Policy, needed: Iterable[Permission]) -> Verdict:
         for action, resource in policy.grants()
         if "*" in action or resource == "*"
     ]
-    return Verdict(denied, unused, wildcards)
+    return Verdict(denied, unused, wildcards, outside)

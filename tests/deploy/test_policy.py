@@ -236,11 +236,25 @@ def test_a_call_the_checker_cannot_map_fails_the_proof() -> None:
         required_permissions(call, {})
 
 
-def test_a_resource_the_stage_does_not_name_fails_the_proof() -> None:
-    call = RecordedCall("any", "dynamodb", "UpdateItem", {"TableName": "<unnamed:locks-1>"})
+def test_a_setting_the_stage_does_not_define_fails_the_proof() -> None:
+    call = RecordedCall("any", "dynamodb", "UpdateItem", {"TableName": "AGGREGATES_TABLE_NAME"})
 
     with pytest.raises(UnmappedOperationError, match="does not set"):
         required_permissions(call, {"LOCK_TABLE_NAME": "locks"})
+
+
+def test_a_call_on_a_bucket_outside_the_stage_must_stay_denied() -> None:
+    stage = dev_stage()
+    foreign = RecordedCall(
+        "content-type", "s3", "HeadObject", {"Bucket": "<unnamed:elsewhere>", "Key": "k"}
+    )
+    needed = required_permissions(foreign, stage.environment)
+    too_wide = with_statement(stage.policy_document(), "s3:GetObject", "arn:aws:s3:::*/*")
+
+    assert judge(Policy.from_document(stage.policy_document()), needed).outside == []
+    assert [p.resource for p in judge(Policy.from_document(too_wide), needed).outside] == [
+        "arn:aws:s3:::elsewhere/k"
+    ]
 
 
 def test_the_iam_linter_reports_an_action_granted_on_the_wrong_kind_of_resource() -> None:
