@@ -1,8 +1,9 @@
-"""End-to-end scenarios the policy proof replays on top of tests/e2e.
+"""End-to-end scenarios the policy proof replays on top of tests/e2e, for every processor.
 
-Each one reaches an S3 call the smoke scenarios do not: reading by version on a versioned
-bucket, a key deleted before its event arrives, an object overwritten after it. Without them
-the proof could not justify `s3:GetObjectVersion` or `s3:ListBucket`.
+Each one reaches an S3 or DynamoDB call the smoke scenarios may not: reading by version on a
+versioned bucket, a key deleted before its event arrives, an object overwritten after it, and
+an access log spanning more hours than one transaction holds. Without them the proof could not
+justify `s3:GetObjectVersion`, `s3:ListBucket` or `dynamodb:GetItem`.
 """
 
 from __future__ import annotations
@@ -11,45 +12,78 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError
-from s3once.s3_events import created_event, put_upload
+from s3once.s3_events import Upload, created_event, put_upload
+from s3once.tables import create_aggregates_table
+from tests.access_log_data import log_bytes, requests
+from tests.conftest import unique_name
+
+PROCESSORS = ("content-type", "access-log")
+SHORT_LOG = log_bytes(requests(40, hours=3, seed=1), "combined")
+# More distinct hours than the 99 counters one transaction carries beside the lock record.
+LONG_LOG = log_bytes(requests(2000, hours=160, seed=2), "combined")
 
 
-def test_an_upload_to_a_versioned_bucket_is_read_by_its_version(make_app: Any) -> None:
-    app = make_app()
+def app_running(make_app: Any, processor: str) -> Any:
+    if processor != "access-log":
+        return make_app(PROCESSOR=processor)
+    table = unique_name("aggregates")
+    app = make_app(PROCESSOR=processor, AGGREGATES_TABLE_NAME=table)
+    create_aggregates_table(app.dynamodb, table)
+    return app
+
+
+def upload(app: Any, key: str, body: bytes = SHORT_LOG) -> Upload:
+    return put_upload(app.s3, app.bucket, key, body, "text/plain")
+
+
+@pytest.mark.parametrize("processor", PROCESSORS)
+def test_an_upload_to_a_versioned_bucket_is_read_by_its_version(
+    make_app: Any, processor: str
+) -> None:
+    app = app_running(make_app, processor)
     app.s3.put_bucket_versioning(Bucket=app.bucket, VersioningConfiguration={"Status": "Enabled"})
-    upload = put_upload(app.s3, app.bucket, "reports/v.csv", b"a,b\n", "text/csv")
-    assert upload.version_id
+    uploaded = upload(app, "logs/v.log")
+    assert uploaded.version_id
 
-    summary = app.invoke(created_event(upload))
+    summary = app.invoke(created_event(uploaded))
 
     assert summary["records"][0]["outcome"] == "processed"
     (item,) = app.lock_items()
-    assert item["version_id"]["S"] == upload.version_id
+    assert item["version_id"]["S"] == uploaded.version_id
 
 
+@pytest.mark.parametrize("processor", PROCESSORS)
 def test_an_object_deleted_before_its_event_is_handled_fails_without_retry(
-    make_app: Any,
+    make_app: Any, processor: str
 ) -> None:
-    app = make_app()
-    upload = put_upload(app.s3, app.bucket, "gone.txt", b"x", "text/plain")
-    app.s3.delete_object(Bucket=app.bucket, Key=upload.key)
+    app = app_running(make_app, processor)
+    uploaded = upload(app, "gone.log")
+    app.s3.delete_object(Bucket=app.bucket, Key=uploaded.key)
 
-    summary = app.invoke(created_event(upload))
+    summary = app.invoke(created_event(uploaded))
 
     assert summary["records"][0]["outcome"] == "failed_permanently"
 
 
+@pytest.mark.parametrize("processor", PROCESSORS)
 def test_an_object_overwritten_after_its_event_is_not_processed_as_the_old_upload(
-    make_app: Any,
+    make_app: Any, processor: str
 ) -> None:
-    app = make_app()
-    first = put_upload(app.s3, app.bucket, "same.txt", b"first", "text/plain")
-    put_upload(app.s3, app.bucket, "same.txt", b"second", "text/plain")
+    app = app_running(make_app, processor)
+    first = upload(app, "same.log")
+    upload(app, "same.log", SHORT_LOG + SHORT_LOG)
 
-    try:
-        summary = app.invoke(created_event(first))
-    except IncompleteBatchError as exc:  # pragma: no cover - shows what went wrong
-        pytest.fail(f"the stale event was retried instead of settled: {exc}")
+    summary = app.invoke(created_event(first))
 
     assert summary["records"][0]["outcome"] == "failed_permanently"
+
+
+def test_an_access_log_spanning_many_hours_is_committed_in_fenced_steps(make_app: Any) -> None:
+    app = app_running(make_app, "access-log")
+    uploaded = upload(app, "long.log", LONG_LOG)
+
+    first = app.invoke(created_event(uploaded))
+    again = app.invoke(created_event(uploaded))
+
+    assert first["records"][0]["outcome"] == "processed"
+    assert again["records"][0]["outcome"] == "skipped"
