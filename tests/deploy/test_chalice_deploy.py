@@ -106,7 +106,9 @@ def test_deploy_points_the_bucket_notification_at_the_function_and_keeps_the_exi
     deployed: Deployment,
 ) -> None:
     notification = deployed.notification()
-    (function,) = deployed.client("lambda").list_functions()["Functions"]
+    function = deployed.client("lambda").get_function_configuration(
+        FunctionName=deployed.stage.function_name
+    )
 
     assert (
         notification["QueueConfigurations"] == deployed.existing_notification["QueueConfigurations"]
@@ -187,6 +189,7 @@ def test_delete_removes_the_function_and_only_its_own_notification(deployed: Dep
 
     assert result.returncode == 0, result.stderr[-4000:]
     assert deployed.notification() == deployed.existing_notification
-    assert deployed.client("lambda").list_functions()["Functions"] == []
+    functions = deployed.client("lambda").list_functions()["Functions"]
+    assert deployed.stage.function_name not in {f["FunctionName"] for f in functions}
     roles = deployed.client("iam").list_roles()["Roles"]
-    assert not [role for role in roles if role["RoleName"].startswith("s3-once-")]
+    assert not [role for role in roles if role["RoleName"].startswith(deployed.stage.function_name)]

@@ -6,28 +6,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from cfnlint.api import lint
+from cfnlint.decode import decode_str
 
 from tests.deploy.stages import PROJECT_DIR
 
 TEMPLATE = PROJECT_DIR / "infra" / "cloudformation" / "resources.yaml"
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Reads short-form intrinsic functions (`!Sub`, `!GetAtt`, ...) as plain values."""
-
-
-_CfnLoader.add_multi_constructor(
-    "!",
-    lambda loader, suffix, node: loader.construct_scalar(node),  # type: ignore[arg-type]
-)
-
-
 @pytest.fixture(scope="module")
 def resources() -> dict[str, Any]:
-    template: dict[str, Any] = yaml.load(TEMPLATE.read_text(encoding="utf-8"), _CfnLoader)
-    return template["Resources"]
+    template, errors = decode_str(TEMPLATE.read_text(encoding="utf-8"))
+    assert not errors and template is not None
+    resources: dict[str, Any] = template["Resources"]
+    return resources
 
 
 def test_the_template_passes_cfn_lint_errors_and_warnings() -> None:
@@ -61,3 +53,13 @@ def test_deleting_the_stack_keeps_the_lock_records_and_failed_events(
     for name in ("LockTable", "FailedEventsQueue"):
         assert resources[name]["DeletionPolicy"] == "Retain"
         assert resources[name]["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_aggregates_table_exists_only_when_asked_for_and_follows_the_stage_names(
+    resources: dict[str, Any],
+) -> None:
+    table = resources["AggregatesTable"]
+
+    assert table["Condition"] == "CreateAggregatesTable"
+    assert table["Properties"]["TableName"] == {"Fn::Sub": "s3-once-aggregates-${Stage}"}
+    assert table["Properties"]["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]

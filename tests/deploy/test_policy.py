@@ -263,3 +263,14 @@ def test_the_iam_linter_reports_an_action_granted_on_the_wrong_kind_of_resource(
     )
 
     assert any(finding.startswith("RESOURCE_MISMATCH") for finding in lint(document))
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_stage_table_and_queue_names_follow_the_infrastructure_templates(stage: Stage) -> None:
+    environment = stage.environment
+
+    assert environment["LOCK_TABLE_NAME"] == f"s3-once-locks-{stage.name}"
+    assert environment.get("AGGREGATES_TABLE_NAME", f"s3-once-aggregates-{stage.name}") == (
+        f"s3-once-aggregates-{stage.name}"
+    )
+    assert stage.failure_queue_name == f"s3-once-failed-{stage.name}"

@@ -144,3 +144,14 @@ def test_version_constraints_are_read_term_by_term() -> None:
     assert version_admits(">= 0.12.26, < 1.4.0", "1.3.9")
     assert not version_admits(">= 0.12.26, < 1.4.0", "1.4.0")
     assert not version_admits(">= 1.0.0, < 2.0.0", "0.15.5")
+
+
+def test_the_aggregates_table_is_opt_in_and_named_by_the_stage_setting(
+    module: dict[str, Any],
+) -> None:
+    table = module["resource"]["aws_dynamodb_table"]["aggregates"]
+
+    assert module["variable"]["create_aggregates_table"]["default"] is False
+    assert table["count"] == "${var.create_aggregates_table ? 1 : 0}"
+    assert '"AGGREGATES_TABLE_NAME"' in table["name"]
+    assert (table["hash_key"], table["attribute"]) == ("pk", [{"name": "pk", "type": "S"}])
