@@ -41,7 +41,10 @@ def _status_kib(field: str) -> int:
 
 def reset_peak_rss() -> int:
     """Make the current resident size the peak (Linux: "5" > clear_refs); returns it in KiB."""
-    Path("/proc/self/clear_refs").write_text("5")
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:  # not allowed here: the peak so far (imports) becomes the baseline
+        return _status_kib("VmHWM")
     return _status_kib("VmRSS")
 
 
