@@ -20,6 +20,8 @@ class Fault:
     status: int
     body: bytes
     content_type: str = "application/x-amz-json-1.0"
+    # True: the request reaches the server and takes effect, only its response is lost.
+    after_forwarding: bool = False
 
 
 THROTTLED = Fault(
@@ -28,6 +30,12 @@ THROTTLED = Fault(
     b'"message":"Rate of requests exceeds the allowed throughput."}',
 )
 S3_UNAVAILABLE = Fault(503, b"", content_type="application/xml")
+LOST_RESPONSE = Fault(
+    500,
+    b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",'
+    b'"message":"Internal server error"}',
+    after_forwarding=True,
+)
 
 
 @dataclass
@@ -87,7 +95,7 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
                     ),
                     None,
                 )
-            if fault is not None:
+            if fault is not None and not fault.after_forwarding:
                 self._reply(fault.status, [("Content-Type", fault.content_type)], fault.body)
                 return
             upstream_conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
@@ -99,8 +107,11 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
                 for k, v in response.getheaders()
                 if k.lower() not in {"content-length", "transfer-encoding", "connection"}
             ]
-            self._reply(response.status, passed, payload)
             upstream_conn.close()
+            if fault is not None:
+                self._reply(fault.status, [("Content-Type", fault.content_type)], fault.body)
+                return
+            self._reply(response.status, passed, payload)
 
         def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
             self.send_response(status)
