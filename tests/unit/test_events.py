@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -30,7 +29,8 @@ def load(name: str) -> object:
 
 
 def test_every_fixture_is_classified() -> None:
-    on_disk = {path.name for path in Path(FIXTURES_DIR).glob("*.json")}
+    assert FIXTURES_DIR.is_dir(), f"{FIXTURES_DIR} is missing: set S3ONCE_EVENT_FIXTURES"
+    on_disk = {path.name for path in FIXTURES_DIR.glob("*.json")}
     assert on_disk == CREATED | IGNORED | set(REJECTED)
 
 
