@@ -22,7 +22,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 ## run: the main job on an embedded local AWS (moto): FILES=<dir>, PROCESSOR=<name>, STAGE=<stage>
 run: $(PY_STAMP)
-	$(BIN)/s3once $(if $(STAGE),--stage $(STAGE)) run \
+	@$(BIN)/s3once $(if $(STAGE),--stage $(STAGE)) run \
 		$(if $(FILES),--files "$(FILES)") $(if $(PROCESSOR),--processor $(PROCESSOR))
 
 ## test: lint, type-check, then every test against DynamoDB Local and moto (started by the tests)
