@@ -12,16 +12,8 @@ LOCK_TABLE_TTL_ATTRIBUTE = "expires_at"
 
 def create_lock_table(client: DynamoDBClient, name: str) -> bool:
     """Create the lock table (pk: String, on-demand, TTL on `expires_at`); False if it existed."""
-    try:
-        client.create_table(
-            TableName=name,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    except client.exceptions.ResourceInUseException:
+    if not _create_keyed_by_pk(client, name):
         return False
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
     client.update_time_to_live(
         TableName=name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": LOCK_TABLE_TTL_ATTRIBUTE},
@@ -34,6 +26,11 @@ def create_aggregates_table(client: DynamoDBClient, name: str) -> bool:
 
     One item per UTC hour (`pk` "YYYY-MM-DDTHH") holding counters the access-log processor adds to.
     """
+    return _create_keyed_by_pk(client, name)
+
+
+def _create_keyed_by_pk(client: DynamoDBClient, name: str) -> bool:
+    """An on-demand table whose partition key is the String `pk`; False if it existed."""
     try:
         client.create_table(
             TableName=name,

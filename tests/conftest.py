@@ -8,6 +8,9 @@ Java subprocess.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ import pytest
 from s3once.local_servers import OFFLINE_CREDENTIALS, dynamodb_local, moto_server
 
 # Real AWS event payloads, kept beside the project (../shared/fixtures/events) rather than in it.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 FIXTURES_DIR = Path(
     os.environ.get(
         "S3ONCE_EVENT_FIXTURES",
@@ -76,3 +80,30 @@ def s3_bucket(moto_url: str) -> str:
     name = unique_name("uploads")
     boto3.client("s3", endpoint_url=moto_url).create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project, so that runs keep their state apart from the developer's."""
+    for name in ("app.py", "chalicelib", ".chalice", "samples"):
+        source = PROJECT_DIR / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, tmp_path / name)
+    return tmp_path
+
+
+def run_s3once(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """The `s3once` command in a process of its own, as a user runs it (no inherited endpoints)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env["PYTHONPATH"] = str(PROJECT_DIR)
+    env.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "-m", "s3once", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
 import pytest
 
+from tests.conftest import run_s3once as s3once
 from tests.conftest import unique_name
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-S3ONCE = [sys.executable, "-m", "s3once"]
-
-
-def s3once(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env["PYTHONPATH"] = str(PROJECT_DIR)
-    env.update(extra_env)
-    return subprocess.run(
-        [*S3ONCE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project, so that runs keep their state apart from the developer's."""
-    for name in ("app.py", "chalicelib", ".chalice", "samples"):
-        source = PROJECT_DIR / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, tmp_path / name)
-    return tmp_path
 
 
 def outcome_rows(stdout: str) -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ import importlib
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,9 +14,7 @@ import pytest
 from chalice.test import Client
 
 from s3once.tables import create_lock_table
-from tests.conftest import unique_name
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from tests.conftest import PROJECT_DIR, unique_name
 
 
 @dataclass

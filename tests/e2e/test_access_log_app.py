@@ -5,9 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,22 +14,9 @@ from s3once.report import read_totals
 from s3once.s3_events import created_event, put_upload
 from s3once.tables import create_aggregates_table
 from tests.access_log_data import log_bytes, requests, truth
-from tests.conftest import unique_name
-from tests.e2e.conftest import PROJECT_DIR, AppUnderTest
-
-
-def s3once(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env["PYTHONPATH"] = str(PROJECT_DIR)
-    env.update(extra_env)
-    return subprocess.run(
-        [sys.executable, "-m", "s3once", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+from tests.conftest import PROJECT_DIR, unique_name
+from tests.conftest import run_s3once as s3once
+from tests.e2e.conftest import AppUnderTest
 
 
 def test_the_handler_counts_each_log_once_and_reports_it(
@@ -82,18 +66,6 @@ def test_the_handler_counts_each_log_once_and_reports_it(
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines()[-2].split()[:2] == ["total", str(len(combined) + len(s3_items))]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project, so that runs keep their state apart from the developer's."""
-    for name in ("app.py", "chalicelib", ".chalice", "samples"):
-        source = PROJECT_DIR / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, tmp_path / name)
-    return tmp_path
 
 
 @pytest.mark.slow

@@ -15,15 +15,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from chalicelib.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
+from tests.conftest import PROJECT_DIR
 from tests.e2e.conftest import AppUnderTest
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3
 
 

@@ -37,7 +37,9 @@ from chalicelib.s3_objects import S3ObjectStore
 from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
 from s3once.report import read_totals
 from s3once.s3_events import Upload, created_event, put_upload
+from s3once.tables import create_aggregates_table, create_lock_table
 from tests.access_log_data import Request, log_bytes, truth
+from tests.conftest import unique_name
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 60
@@ -74,6 +76,21 @@ class LogFile:
     key: str
     body: bytes
     requests: tuple[Request, ...]
+
+
+def new_stack(dynamodb_url: str, s3_url: str) -> Stack:
+    """A new bucket, lock table and aggregates table on the given servers."""
+    stack = Stack(
+        dynamodb_url=dynamodb_url,
+        s3_url=s3_url,
+        bucket=unique_name("logs"),
+        lock_table=unique_name("locks"),
+        aggregates_table=unique_name("aggregates"),
+    )
+    stack.s3().create_bucket(Bucket=stack.bucket)
+    create_lock_table(stack.dynamodb(), stack.lock_table)
+    create_aggregates_table(stack.dynamodb(), stack.aggregates_table)
+    return stack
 
 
 def log_file(key: str, items: list[Request], fmt: str, compress: bool = False) -> LogFile:

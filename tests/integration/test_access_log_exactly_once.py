@@ -17,15 +17,14 @@ import boto3
 import pytest
 
 from s3once.s3_events import Upload
-from s3once.tables import create_aggregates_table, create_lock_table
 from tests.access_log_data import START, Request, requests
-from tests.conftest import unique_name
 from tests.integration.access_log_harness import (
     BEYOND_LEASE_MS,
     LogFile,
     Stack,
     TransactionCounter,
     log_file,
+    new_stack,
     run_killed_worker,
     truth_of,
     upload,
@@ -37,17 +36,7 @@ pytestmark = pytest.mark.dynamodb_local_only
 
 @pytest.fixture
 def stack(dynamodb_local_url: str, moto_url: str) -> Stack:
-    stack = Stack(
-        dynamodb_url=dynamodb_local_url,
-        s3_url=moto_url,
-        bucket=unique_name("logs"),
-        lock_table=unique_name("locks"),
-        aggregates_table=unique_name("aggregates"),
-    )
-    stack.s3().create_bucket(Bucket=stack.bucket)
-    create_lock_table(stack.dynamodb(), stack.lock_table)
-    create_aggregates_table(stack.dynamodb(), stack.aggregates_table)
-    return stack
+    return new_stack(dynamodb_local_url, moto_url)
 
 
 def small_files() -> list[LogFile]:

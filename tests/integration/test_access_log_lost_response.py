@@ -10,11 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from s3once.tables import create_aggregates_table, create_lock_table
 from tests.access_log_data import requests
-from tests.conftest import unique_name
 from tests.faults import LOST_RESPONSE, FaultProxy, FaultRule, dynamodb_operation, fault_proxy
-from tests.integration.access_log_harness import Stack, log_file, truth_of, upload, worker
+from tests.integration.access_log_harness import log_file, new_stack, truth_of, upload, worker
 
 pytestmark = pytest.mark.dynamodb_local_only
 
@@ -28,16 +26,7 @@ def proxy(dynamodb_local_url: str) -> Iterator[FaultProxy]:
 def test_a_commit_retried_after_its_response_was_lost_counts_once_and_completes(
     dynamodb_local_url: str, moto_url: str, proxy: FaultProxy
 ) -> None:
-    stack = Stack(
-        dynamodb_url=dynamodb_local_url,
-        s3_url=moto_url,
-        bucket=unique_name("logs"),
-        lock_table=unique_name("locks"),
-        aggregates_table=unique_name("aggregates"),
-    )
-    stack.s3().create_bucket(Bucket=stack.bucket)
-    create_lock_table(stack.dynamodb(), stack.lock_table)
-    create_aggregates_table(stack.dynamodb(), stack.aggregates_table)
+    stack = new_stack(dynamodb_local_url, moto_url)
     file = log_file("apache/access.log", requests(200, hours=5, seed=7), "combined")
     target = upload(stack, file)
     rule = FaultRule(dynamodb_operation("TransactWriteItems"), LOST_RESPONSE, times=1)
