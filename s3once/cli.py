@@ -10,8 +10,8 @@ import click
 
 from s3once import local_run
 from s3once.local_state import restore_tables
-from s3once.report import app_modules, read_totals, to_json, to_table, write_png
-from s3once.stage import StageError, stage_environment
+from s3once.report import read_totals, to_json, to_table, write_png
+from s3once.stage import StageError, stage_environment, use_project_code
 from s3once.tables import create_required_tables
 
 
@@ -53,6 +53,7 @@ def main(ctx: click.Context, stage: str, project_dir: Path) -> None:
     AWS endpoints come from the standard AWS_ENDPOINT_URL (and per-service variants).
     """
     ctx.obj = Context(project_dir.resolve(), stage)
+    use_project_code(ctx.obj.project_dir)
 
 
 @main.command()
@@ -100,7 +101,6 @@ def report(obj: Context, as_json: bool, png: Path | None) -> None:
     table_name = environment.get("AGGREGATES_TABLE_NAME")
     if not table_name:
         raise click.UsageError(f"AGGREGATES_TABLE_NAME is not set for stage {obj.stage!r}")
-    app_modules(obj.project_dir)
     with local_run.local_aws(obj.project_dir, obj.stage) as aws:
         dynamodb = boto3.client("dynamodb")
         if aws.state_path is not None:

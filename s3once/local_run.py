@@ -11,7 +11,6 @@ import importlib
 import logging
 import mimetypes
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +67,13 @@ class Delivery:
 
 
 def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path | None) -> None:
-    processor = environment.get("PROCESSOR", "content-type")
+    from chalicelib.errors import ConfigurationError
+    from chalicelib.settings import Settings
+
+    try:
+        processor = Settings.from_environ(environment).processor
+    except ConfigurationError as exc:
+        raise click.ClickException(f"stage {stage!r}: {exc}") from None
     files = files or project_dir / DEFAULT_SAMPLES.get(processor, Path("samples"))
     paths = sorted(path for path in files.rglob("*") if path.is_file())
     if not paths:
@@ -82,7 +87,7 @@ def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path 
         create_required_tables(dynamodb, environment)
         if aws.state_path is not None:
             restore_tables(dynamodb, aws.state_path)
-        handler = _load_handler(project_dir)
+        handler = _load_handler()
         click.echo(
             f"endpoint {aws.endpoint_url}, stage {stage}, processor {processor}, "
             f"bucket {bucket}, {len(paths)} files from {files}"
@@ -131,8 +136,7 @@ def _upload(s3: Any, bucket: str, key: str, body: bytes) -> Upload:
     return put_upload(s3, bucket, key, body, content_type)
 
 
-def _load_handler(project_dir: Path) -> Callable[[dict[str, Any], Any], Any]:
-    sys.path.insert(0, str(project_dir))
+def _load_handler() -> Callable[[dict[str, Any], Any], Any]:
     module = importlib.import_module("app")
     handler: Callable[[dict[str, Any], Any], Any] = module.app.handler_map[HANDLER]
     return handler

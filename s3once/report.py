@@ -7,7 +7,6 @@ the project directory (the CLI package itself does not ship `chalicelib`).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +14,6 @@ from s3once.render import table
 
 if TYPE_CHECKING:
     from chalicelib.access_log.aggregate import HourTotals
-
-
-def app_modules(project_dir: Path) -> None:
-    """Make the project's `chalicelib` importable, as `s3once run` does for the handler."""
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
 
 
 def read_totals(dynamodb: Any, table_name: str) -> dict[str, HourTotals]:

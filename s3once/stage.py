@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +39,9 @@ def stage_environment(project_dir: Path, stage: str) -> dict[str, str]:
     environment = dict(config.get("environment_variables", {}))
     environment.update(stages[stage].get("environment_variables", {}))
     return {str(name): str(value) for name, value in environment.items()}
+
+
+def use_project_code(project_dir: Path) -> None:
+    """Import `app` and `chalicelib` from the project being operated on, as Chalice does."""
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))

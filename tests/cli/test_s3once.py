@@ -60,3 +60,10 @@ def test_create_tables_creates_the_lock_table_with_ttl_once(project: Path, moto_
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
     key_schema = dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
     assert key_schema == [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+
+def test_run_refuses_bad_settings_before_starting_anything(project: Path) -> None:
+    result = s3once("run", "--processor", "thumbnails", cwd=project)
+    assert result.returncode == 1
+    assert "PROCESSOR='thumbnails' is not one of: content-type, access-log" in result.stderr
+    assert not (project / ".s3once").exists()
