@@ -34,7 +34,7 @@ lint: $(PY_STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(PY_STAMP)
-	$(BIN)/mypy app.py chalicelib
+	$(BIN)/mypy app.py chalicelib s3once
 
 ## bench: speed and memory figures, printed as a table
 bench: $(PY_STAMP) $(NODE_STAMP)

@@ -11,7 +11,7 @@ import importlib
 import logging
 import mimetypes
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ def local_aws(project_dir: Path, stage: str) -> Iterator[LocalAws]:
 @dataclass(frozen=True)
 class Delivery:
     step: str
-    records: list[dict[str, Any]]
+    records: list[Mapping[str, Any]]
     error: str | None
 
 
