@@ -21,17 +21,22 @@ from chalicelib.s3_objects import S3ObjectStore
 from chalicelib.service import IdempotentPipeline, LeasePolicy
 from chalicelib.settings import LEASE_MARGIN_SECONDS, Settings
 
-# botocore's "standard" mode retries throttling and transient errors with backoff; what is
-# still failing after that propagates, so Lambda retries the event and no record is misread.
-# The number of attempts is the standard AWS_MAX_ATTEMPTS (3 in all when unset).
-CLIENT_CONFIG = Config(retries={"mode": "standard"})
+
+def client_config() -> Config:
+    """botocore's "standard" retries: throttling and transient errors are retried with backoff;
+    what still fails propagates, so Lambda retries the event and no record is misread. The
+    number of attempts is the standard AWS_MAX_ATTEMPTS (3 in all when unset).
+
+    A new Config for every client: botocore writes the resolved attempts into the one it is
+    given, so a shared one would keep the first client's value for good."""
+    return Config(retries={"mode": "standard"})
 
 
 @functools.cache
 def pipeline(settings: Settings) -> IdempotentPipeline:
     session = boto3.session.Session()
-    objects = S3ObjectStore(session.client("s3", config=CLIENT_CONFIG))
-    dynamodb = session.client("dynamodb", config=CLIENT_CONFIG)
+    objects = S3ObjectStore(session.client("s3", config=client_config()))
+    dynamodb = session.client("dynamodb", config=client_config())
     counters = (
         FencedCounterCommit(dynamodb, settings.lock_table_name, settings.aggregates_table_name)
         if settings.aggregates_table_name

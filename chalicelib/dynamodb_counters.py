@@ -8,27 +8,32 @@ nothing does: a worker whose lease was taken over changes no counter.
 A transaction holds at most 100 actions. When a release has more increments than fit beside
 the lock action, they are committed in several fenced steps, in key order. Each step also
 records on the lock record the last key it committed (`counters_through`), conditional on the
-value the previous step left, and the last step marks the record COMPLETED. A worker that takes
-over reads that progress (after its acquisition, so no older fence can move it any more) and
-commits only the keys after it. The increments are a function of the pinned object's bytes, so
-the new worker's keys and amounts are the ones the old worker was committing.
+value the previous step left, and the last step marks the record COMPLETED. The first step
+also stores the whole plan on the lock record (`counters_plan`: the increments and the result,
+gzipped JSON), in the same transaction. A worker that takes over a record with progress on it
+(the acquisition says so, `Acquired.resume_commit`) reads the plan after its acquisition, when
+no older fence can move it any more, and commits the keys after the progress: it does not read
+the object again, which may have changed or gone since. The last step removes both attributes.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import random
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from chalicelib.model import LockStatus
+from chalicelib.errors import CommitTooLargeError, LockStoreError
+from chalicelib.model import JsonMap, LockStatus
 from chalicelib.ports import CounterIncrement, Release
 
 if TYPE_CHECKING:
@@ -40,6 +45,9 @@ if TYPE_CHECKING:
 
 MAX_TRANSACTION_ACTIONS = 100
 PROGRESS_ATTRIBUTE = "counters_through"
+PLAN_ATTRIBUTE = "counters_plan"
+# A DynamoDB item holds 400 KB; the stored plan must leave room for the rest of the record.
+MAX_PLAN_BYTES = 300_000
 TRANSACTION_CANCELED = "TransactionCanceledException"
 CONDITION_FAILED = "ConditionalCheckFailed"
 TRANSACTION_CONFLICT = "TransactionConflict"
@@ -48,6 +56,33 @@ TRANSACTION_CONFLICT = "TransactionConflict"
 CONFLICT_RETRIES = 12
 _REASONS_IN_MESSAGE = re.compile(r"\[([^\]]*)\]")
 _HELD_BY_ME = "#status = :in_progress AND #attempts = :fence"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a commit applies: the sorted increments and the result to complete with."""
+
+    increments: tuple[CounterIncrement, ...]
+    result: JsonMap
+
+    def encode(self) -> bytes:
+        document = {
+            "result": self.result,
+            "increments": [[item.key, dict(item.deltas)] for item in self.increments],
+        }
+        encoded = gzip.compress(json.dumps(document, separators=(",", ":")).encode(), mtime=0)
+        if len(encoded) > MAX_PLAN_BYTES:
+            raise CommitTooLargeError(
+                f"{len(self.increments)} counter items need a {len(encoded)}-byte plan,"
+                f" more than the {MAX_PLAN_BYTES} bytes a lock record can hold"
+            )
+        return encoded
+
+    @classmethod
+    def decode(cls, encoded: bytes) -> Plan:
+        document = json.loads(gzip.decompress(encoded))
+        increments = tuple(CounterIncrement(key, deltas) for key, deltas in document["increments"])
+        return cls(increments, document["result"])
 
 
 class FencedCounterCommit:
@@ -69,26 +104,36 @@ class FencedCounterCommit:
         self._serializer = TypeSerializer()
 
     def commit(self, release: Release) -> bool:
-        """Add the increments and complete the record; False if the fence was lost on the way."""
-        increments = sorted(release.increments, key=lambda increment: increment.key)
-        through: str | None = None
-        if len(increments) > self._per_step:
-            held, through = self._read_progress(release)
-            if not held:
+        """Add the increments and complete the record; False if the fence was lost on the way.
+
+        With `release.resume`, the increments and result are the ones the previous holder
+        stored in its first step, and only the keys after its progress are committed.
+        """
+        if release.resume:
+            stored = self._read_plan(release)
+            if stored is None:
                 return False
-        pending = [item for item in increments if through is None or item.key > through]
+            plan, through = stored
+        else:
+            increments = tuple(sorted(release.increments, key=lambda item: item.key))
+            plan, through = Plan(increments, release.result or {}), None
+        pending = [item for item in plan.increments if through is None or item.key > through]
         steps = [
             pending[i : i + self._per_step] for i in range(0, len(pending), self._per_step)
         ] or [[]]
         for index, step in enumerate(steps):
-            if not self._commit_step(release, step, through, last=index == len(steps) - 1):
+            last = index == len(steps) - 1
+            # The first of several steps stores the plan with its progress, atomically, so
+            # that whoever takes over finishes this commit without the object.
+            stored_plan = plan.encode() if through is None and not last else None
+            if not self._commit_step(release, step, through, plan.result, last, stored_plan):
                 return False
             if step:
                 through = step[-1].key
         return True
 
-    def _read_progress(self, release: Release) -> tuple[bool, str | None]:
-        """Whether the fence is still ours, and the key committed last under it (None: none)."""
+    def _read_plan(self, release: Release) -> tuple[Plan, str] | None:
+        """The stored plan and the last key committed under it; None if the fence was lost."""
         item = self._client.get_item(
             TableName=self._lock_table,
             Key={"pk": {"S": release.pk}},
@@ -99,17 +144,21 @@ class FencedCounterCommit:
             or item.get("status", {}).get("S") != LockStatus.IN_PROGRESS.value
             or item.get("attempts", {}).get("N") != str(release.fence)
         ):
-            return False, None
-        return True, item.get(PROGRESS_ATTRIBUTE, {}).get("S")
+            return None
+        if PROGRESS_ATTRIBUTE not in item or PLAN_ATTRIBUTE not in item:
+            raise LockStoreError(f"{release.pk!r} has no stored commit to resume")
+        return Plan.decode(bytes(item[PLAN_ATTRIBUTE]["B"])), item[PROGRESS_ATTRIBUTE]["S"]
 
     def _commit_step(
         self,
         release: Release,
         step: Sequence[CounterIncrement],
         through: str | None,
+        result: JsonMap,
         last: bool,
+        stored_plan: bytes | None,
     ) -> bool:
-        actions = [self._lock_action(release, step, through, last)]
+        actions = [self._lock_action(release, step, through, result, last, stored_plan)]
         actions += [self._counter_action(increment) for increment in step]
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
@@ -135,7 +184,9 @@ class FencedCounterCommit:
         release: Release,
         step: Sequence[CounterIncrement],
         through: str | None,
+        result: JsonMap,
         last: bool,
+        stored_plan: bytes | None,
     ) -> TransactWriteItemTypeDef:
         names = {
             "#status": "status",
@@ -158,17 +209,22 @@ class FencedCounterCommit:
             values.update(
                 {
                     ":completed": {"S": LockStatus.COMPLETED.value},
-                    ":result": self._serialize_map(release.result or {}),
+                    ":result": self._serialize_map(result),
                     ":expires": {"N": str(release.expires_at)},
                 }
             )
             update = (
                 "SET #status = :completed, #result = :result, #updated = :now,"
-                " #expires = :expires REMOVE #through"
+                " #expires = :expires REMOVE #through, #plan"
             )
+            names["#plan"] = PLAN_ATTRIBUTE
         else:
             values[":through"] = {"S": step[-1].key}
             update = "SET #through = :through, #updated = :now"
+            if stored_plan is not None:
+                names["#plan"] = PLAN_ATTRIBUTE
+                values[":plan"] = {"B": stored_plan}
+                update += ", #plan = :plan"
         return {
             "Update": {
                 "TableName": self._lock_table,

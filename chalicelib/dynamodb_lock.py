@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from chalicelib.dynamodb_counters import FencedCounterCommit
+from chalicelib.dynamodb_counters import PROGRESS_ATTRIBUTE, FencedCounterCommit
 from chalicelib.errors import ConfigurationError, LockStoreError
 from chalicelib.model import LockRecord, LockStatus
 from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Refused, Release
@@ -115,13 +115,14 @@ class DynamoDBLockRepository:
         return Acquired(
             fence=int(str(previous["attempts"]["N"])) + 1,
             previous_status=LockStatus(previous["status"]["S"]),
+            resume_commit=PROGRESS_ATTRIBUTE in previous,
         )
 
     def complete(self, release: Release) -> bool:
-        if release.increments:
+        if release.increments or release.resume:
             if self._counters is None:
                 raise ConfigurationError(
-                    "the processor returned counter increments but no counter table is set"
+                    "counter increments to commit but no counter table is set"
                     " (AGGREGATES_TABLE_NAME)"
                 )
             return self._counters.commit(release)

@@ -21,6 +21,10 @@ class LockStoreError(S3OnceError):
     """The lock store answered in a way its contract rules out."""
 
 
+class CommitTooLargeError(S3OnceError):
+    """An object's effects are too many to commit exactly once (see MAX_PLAN_BYTES)."""
+
+
 class PermanentProcessingError(S3OnceError):
     """A processor says this object can never be processed: retrying would not help.
 

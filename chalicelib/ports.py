@@ -24,10 +24,16 @@ class LeaseRequest:
 
 @dataclass(frozen=True)
 class Acquired:
-    """The caller holds the lease; `fence` is the record's new `attempts` value."""
+    """The caller holds the lease; `fence` is the record's new `attempts` value.
+
+    `resume_commit`: a previous holder committed part of its effects (and stored what was left
+    to commit) before it died. The new holder completes with `Release(resume=True)` and does
+    not process the object again: it may have changed or gone since.
+    """
 
     fence: int
     previous_status: LockStatus | None  # None: the record is new
+    resume_commit: bool = False
 
     @property
     def taken_over(self) -> bool:
@@ -57,7 +63,8 @@ class Release:
     """How a holder ends its lease: completion with a result, or failure with an error.
 
     `increments` are committed together with the completion, atomically and only while
-    `fence` is current; a completion without them is a single conditional write.
+    `fence` is current; a completion without them is a single conditional write. `resume`
+    completes what a previous holder stored and began committing (see `Acquired`).
     """
 
     pk: str
@@ -67,6 +74,7 @@ class Release:
     result: JsonMap | None = None
     error: str | None = None
     increments: tuple[CounterIncrement, ...] = ()
+    resume: bool = False
 
 
 class LockRepository(Protocol):

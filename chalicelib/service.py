@@ -172,6 +172,11 @@ class IdempotentPipeline:
     def _process_held(
         self, obj: ObjectRef, pk: str, held: Acquired
     ) -> tuple[Outcome, Exception | None]:
+        if held.resume_commit:
+            # The previous holder stored what it was committing; finishing that is the whole job.
+            if not self._locks.complete(self._release(pk, held, resume=True)):
+                return Outcome.LEASE_LOST, None
+            return Outcome.TAKEN_OVER, None
         try:
             result = self._processor.process(obj)
         except PermanentProcessingError as exc:
@@ -194,6 +199,7 @@ class IdempotentPipeline:
         result: JsonMap | None = None,
         error: str | None = None,
         increments: tuple[CounterIncrement, ...] = (),
+        resume: bool = False,
     ) -> Release:
         now_ms = self._clock.now_ms()
         return Release(
@@ -204,6 +210,7 @@ class IdempotentPipeline:
             result=result,
             error=error,
             increments=increments,
+            resume=resume,
         )
 
     def _expires_at(self, now_ms: int) -> int:

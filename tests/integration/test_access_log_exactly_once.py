@@ -230,6 +230,35 @@ def test_a_file_larger_than_one_transaction_commits_in_fenced_steps_exactly_once
     [record] = stack.lock_items()
     assert record["status"]["S"] == "COMPLETED"
     assert "counters_through" not in record
+    assert "counters_plan" not in record
+
+
+@pytest.mark.parametrize("change", ["deleted", "overwritten"])
+def test_a_takeover_finishes_a_partial_commit_from_the_stored_plan_whatever_became_of_the_object(
+    stack: Stack, change: str
+) -> None:
+    """Killed after its first fenced step; the object is then deleted or replaced. The new
+    holder must not read it again (it would fail, or count other bytes): it commits the rest
+    of the stored plan."""
+    file = big_file()
+    target = upload(stack, file)
+    run_killed_worker(stack, [target], "after", 1)
+    [half_done] = stack.lock_items()
+    assert {"counters_through", "counters_plan"} <= set(half_done)
+    if change == "deleted":
+        stack.s3().delete_object(Bucket=stack.bucket, Key=target.key)
+    else:
+        stack.s3().put_object(Bucket=stack.bucket, Key=target.key, Body=b"other bytes")
+
+    taker = worker(stack, name="taker", clock_offset_ms=BEYOND_LEASE_MS)
+    counter = TransactionCounter(taker.dynamodb)
+
+    assert taker.deliver(target) == ["taken_over"]
+    assert counter.calls == 2
+    assert stack.totals() == truth_of([file])
+    [record] = stack.lock_items()
+    assert record["status"]["S"] == "COMPLETED"
+    assert record["result"]["M"]["accepted"]["N"] == str(len(file.requests))
 
 
 def test_completing_without_increments_still_costs_one_request(stack: Stack) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -13,7 +13,7 @@ from chalicelib.events import IgnoredRecord, ParsedEvent
 from chalicelib.keys import idempotency_key
 from chalicelib.logs import JsonFormatter
 from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
-from chalicelib.ports import Processor
+from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Processor, Release
 from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 
@@ -186,6 +186,32 @@ def test_a_worker_that_lost_its_lease_changes_nothing(
         "req-2",
     )
     assert stored.result == {"key": "photo.jpg"}
+
+
+class InterruptedCommit(InMemoryLockRepository):
+    """A record whose previous holder died halfway through committing its effects."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resumed: list[int] = []
+
+    def acquire(self, request: LeaseRequest) -> Acquisition:
+        acquired = super().acquire(request)
+        assert isinstance(acquired, Acquired)
+        return replace(acquired, previous_status=LockStatus.IN_PROGRESS, resume_commit=True)
+
+    def complete(self, release: Release) -> bool:
+        if release.resume:
+            self.resumed.append(release.fence)
+        return super().complete(release)
+
+
+def test_a_takeover_of_an_interrupted_commit_finishes_it_without_processing_again() -> None:
+    world = World(locks=InterruptedCommit())
+    processor = FakeProcessor()
+    assert outcomes(handle(world.pipeline(processor), OBJ)) == [("photo.jpg", "taken_over", 1)]
+    assert processor.processed == []
+    assert world.locks.resumed == [1]  # type: ignore[attr-defined]
 
 
 def test_ignored_records_are_reported_and_logged(world: World) -> None:

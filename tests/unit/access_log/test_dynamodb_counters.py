@@ -97,3 +97,30 @@ def test_the_lock_action_comes_first_and_is_conditional_on_the_fence(stubbed: An
     assert "#attempts = :fence" in lock["Update"]["ConditionExpression"]
     assert lock["Update"]["ExpressionAttributeValues"][":fence"] == {"N": "3"}
     assert counter["Update"]["UpdateExpression"].startswith("ADD ")
+
+
+def test_a_plan_survives_its_encoding() -> None:
+    from chalicelib.dynamodb_counters import Plan
+    from chalicelib.ports import CounterIncrement
+
+    plan = Plan(
+        (CounterIncrement("2026-03-01T00", {"requests": 3, "status_200": 3}),),
+        {"accepted": 3, "format": "combined"},
+    )
+    assert Plan.decode(plan.encode()) == plan
+
+
+def test_a_plan_too_large_for_a_lock_record_is_refused_by_name() -> None:
+    import random
+
+    from chalicelib.dynamodb_counters import Plan
+    from chalicelib.errors import CommitTooLargeError
+    from chalicelib.ports import CounterIncrement
+
+    noise = random.Random(0)
+    increments = tuple(
+        CounterIncrement(f"hour-{i:06d}", {f"c{j}": noise.getrandbits(60) for j in range(20)})
+        for i in range(20_000)
+    )
+    with pytest.raises(CommitTooLargeError, match="20000 counter items"):
+        Plan(increments, {}).encode()
