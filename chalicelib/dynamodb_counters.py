@@ -85,6 +85,17 @@ class Plan:
         return cls(increments, document["result"])
 
 
+@dataclass(frozen=True)
+class Step:
+    """One fenced transaction of a commit."""
+
+    increments: Sequence[CounterIncrement]
+    after: str | None  # the last key committed before this step (None: the first step)
+    result: JsonMap  # stored when the step is the last
+    last: bool
+    plan: bytes | None  # stored with the first of several steps
+
+
 class FencedCounterCommit:
     def __init__(
         self,
@@ -115,21 +126,27 @@ class FencedCounterCommit:
                 return False
             plan, through = stored
         else:
-            increments = tuple(sorted(release.increments, key=lambda item: item.key))
-            plan, through = Plan(increments, release.result or {}), None
+            ordered = tuple(sorted(release.increments, key=lambda item: item.key))
+            plan, through = Plan(ordered, release.result or {}), None
         pending = [item for item in plan.increments if through is None or item.key > through]
         steps = [
             pending[i : i + self._per_step] for i in range(0, len(pending), self._per_step)
         ] or [[]]
-        for index, step in enumerate(steps):
+        for index, chunk in enumerate(steps):
             last = index == len(steps) - 1
             # The first of several steps stores the plan with its progress, atomically, so
             # that whoever takes over finishes this commit without the object.
-            stored_plan = plan.encode() if through is None and not last else None
-            if not self._commit_step(release, step, through, plan.result, last, stored_plan):
+            step = Step(
+                increments=chunk,
+                after=through,
+                result=plan.result,
+                last=last,
+                plan=plan.encode() if through is None and not last else None,
+            )
+            if not self._commit_step(release, step):
                 return False
-            if step:
-                through = step[-1].key
+            if chunk:
+                through = chunk[-1].key
         return True
 
     def _read_plan(self, release: Release) -> tuple[Plan, str] | None:
@@ -149,22 +166,14 @@ class FencedCounterCommit:
             raise LockStoreError(f"{release.pk!r} has no stored commit to resume")
         return Plan.decode(bytes(item[PLAN_ATTRIBUTE]["B"])), item[PROGRESS_ATTRIBUTE]["S"]
 
-    def _commit_step(
-        self,
-        release: Release,
-        step: Sequence[CounterIncrement],
-        through: str | None,
-        result: JsonMap,
-        last: bool,
-        stored_plan: bytes | None,
-    ) -> bool:
-        actions = [self._lock_action(release, step, through, result, last, stored_plan)]
-        actions += [self._counter_action(increment) for increment in step]
+    def _commit_step(self, release: Release, step: Step) -> bool:
+        actions = [self._lock_action(release, step)]
+        actions += [self._counter_action(increment) for increment in step.increments]
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 self._client.transact_write_items(
                     TransactItems=actions,
-                    ClientRequestToken=_token(release, through, attempt),
+                    ClientRequestToken=_token(release, step.after, attempt),
                 )
             except ClientError as exc:
                 reasons = _cancellation_reasons(exc)
@@ -179,15 +188,7 @@ class FencedCounterCommit:
             return True
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _lock_action(
-        self,
-        release: Release,
-        step: Sequence[CounterIncrement],
-        through: str | None,
-        result: JsonMap,
-        last: bool,
-        stored_plan: bytes | None,
-    ) -> TransactWriteItemTypeDef:
+    def _lock_action(self, release: Release, step: Step) -> TransactWriteItemTypeDef:
         names = {
             "#status": "status",
             "#attempts": "attempts",
@@ -199,17 +200,17 @@ class FencedCounterCommit:
             ":fence": {"N": str(release.fence)},
             ":now": {"N": str(release.now_ms)},
         }
-        if through is None:
+        if step.after is None:
             condition = f"{_HELD_BY_ME} AND attribute_not_exists(#through)"
         else:
             condition = f"{_HELD_BY_ME} AND #through = :previous"
-            values[":previous"] = {"S": through}
-        if last:
+            values[":previous"] = {"S": step.after}
+        if step.last:
             names.update({"#result": "result", "#expires": "expires_at"})
             values.update(
                 {
                     ":completed": {"S": LockStatus.COMPLETED.value},
-                    ":result": self._serialize_map(result),
+                    ":result": self._serialize_map(step.result),
                     ":expires": {"N": str(release.expires_at)},
                 }
             )
@@ -219,11 +220,11 @@ class FencedCounterCommit:
             )
             names["#plan"] = PLAN_ATTRIBUTE
         else:
-            values[":through"] = {"S": step[-1].key}
+            values[":through"] = {"S": step.increments[-1].key}
             update = "SET #through = :through, #updated = :now"
-            if stored_plan is not None:
+            if step.plan is not None:
                 names["#plan"] = PLAN_ATTRIBUTE
-                values[":plan"] = {"B": stored_plan}
+                values[":plan"] = {"B": step.plan}
                 update += ", #plan = :plan"
         return {
             "Update": {
