@@ -26,12 +26,11 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from chalicelib.dynamodb_values import HELD_BY_ME, attribute_value
 from chalicelib.errors import CommitTooLargeError, LockStoreError
 from chalicelib.model import JsonMap, LockStatus
 from chalicelib.ports import CounterIncrement, Release
@@ -55,7 +54,6 @@ TRANSACTION_CONFLICT = "TransactionConflict"
 # nothing, so it is sent again (under a new token) after a short, jittered pause.
 CONFLICT_RETRIES = 12
 _REASONS_IN_MESSAGE = re.compile(r"\[([^\]]*)\]")
-_HELD_BY_ME = "#status = :in_progress AND #attempts = :fence"
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,6 @@ class FencedCounterCommit:
         self._counters_table = counters_table
         self._per_step = max_actions - 1
         self._sleep = sleep
-        self._serializer = TypeSerializer()
 
     def commit(self, release: Release) -> bool:
         """Add the increments and complete the record; False if the fence was lost on the way.
@@ -201,16 +198,16 @@ class FencedCounterCommit:
             ":now": {"N": str(release.now_ms)},
         }
         if step.after is None:
-            condition = f"{_HELD_BY_ME} AND attribute_not_exists(#through)"
+            condition = f"{HELD_BY_ME} AND attribute_not_exists(#through)"
         else:
-            condition = f"{_HELD_BY_ME} AND #through = :previous"
+            condition = f"{HELD_BY_ME} AND #through = :previous"
             values[":previous"] = {"S": step.after}
         if step.last:
             names.update({"#result": "result", "#expires": "expires_at"})
             values.update(
                 {
                     ":completed": {"S": LockStatus.COMPLETED.value},
-                    ":result": self._serialize_map(step.result),
+                    ":result": attribute_value(step.result),
                     ":expires": {"N": str(release.expires_at)},
                 }
             )
@@ -250,13 +247,6 @@ class FencedCounterCommit:
                 },
             }
         }
-
-    def _serialize_map(self, value: object) -> AttributeValueTypeDef:
-        # DynamoDB numbers are Decimals; a JSON round trip turns floats into them as written.
-        serialized: AttributeValueTypeDef = self._serializer.serialize(
-            json.loads(json.dumps(value), parse_float=Decimal)
-        )
-        return serialized
 
 
 def _token(release: Release, through: str | None, attempt: int) -> str:

@@ -6,15 +6,13 @@ failure are conditional on it, so a worker whose lease was taken over can change
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.dynamodb_counters import PROGRESS_ATTRIBUTE, FencedCounterCommit
+from chalicelib.dynamodb_values import HELD_BY_ME, attribute_value
 from chalicelib.errors import ConfigurationError, LockStoreError
 from chalicelib.model import LockRecord, LockStatus
 from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Refused, Release
@@ -35,7 +33,6 @@ _NAMES = {
     "#expires": "expires_at",
 }
 _OBJECT_ATTRIBUTES = ("bucket", "key", "etag", "version_id", "sequencer", "size")
-_HELD_BY_ME = "#status = :in_progress AND #attempts = :fence"
 
 
 class DynamoDBLockRepository:
@@ -48,7 +45,6 @@ class DynamoDBLockRepository:
         self._client = client
         self._table = table_name
         self._counters = counters
-        self._serializer = TypeSerializer()
 
     def acquire(self, request: LeaseRequest) -> Acquisition:
         obj = request.obj
@@ -90,7 +86,7 @@ class DynamoDBLockRepository:
                 removes.append(f"#{name}")
             else:
                 sets.append(f"#{name} = :{name}")
-                values[f":{name}"] = self._serialize(value)
+                values[f":{name}"] = attribute_value(value)
         try:
             response = self._client.update_item(
                 TableName=self._table,
@@ -140,7 +136,7 @@ class DynamoDBLockRepository:
                     f"SET #status = :status, {field} = :payload,"
                     " #updated = :now, #expires = :expires"
                 ),
-                ConditionExpression=_HELD_BY_ME,
+                ConditionExpression=HELD_BY_ME,
                 ExpressionAttributeNames={
                     "#status": "status",
                     "#attempts": "attempts",
@@ -152,7 +148,7 @@ class DynamoDBLockRepository:
                     ":status": {"S": status.value},
                     ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
                     ":fence": {"N": str(release.fence)},
-                    ":payload": self._serialize(payload),
+                    ":payload": attribute_value(payload),
                     ":now": {"N": str(release.now_ms)},
                     ":expires": {"N": str(release.expires_at)},
                 },
@@ -162,13 +158,6 @@ class DynamoDBLockRepository:
                 raise
             return False
         return True
-
-    def _serialize(self, value: object) -> AttributeValueTypeDef:
-        # DynamoDB numbers are Decimals; a JSON round trip turns floats into them as written.
-        if isinstance(value, Mapping):
-            value = json.loads(json.dumps(value), parse_float=Decimal)
-        serialized: AttributeValueTypeDef = self._serializer.serialize(value)
-        return serialized
 
 
 def _to_record(pk: str, item: Mapping[str, Any] | None) -> LockRecord:
