@@ -123,7 +123,8 @@ class FakeObjectStore:
         return ObjectMetadata(content_type=content_type, size=len(body), etag=obj.etag or "")
 
     def open(self, obj: ObjectRef) -> BinaryIO:
-        return io.BytesIO(self._get(obj)[1])
+        """The body in small reads, as S3 streams it."""
+        return io.BufferedReader(io.BytesIO(self._get(obj)[1]), buffer_size=1024)
 
     def _get(self, obj: ObjectRef) -> tuple[str, bytes]:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -124,3 +125,22 @@ def test_a_plan_too_large_for_a_lock_record_is_refused_by_name() -> None:
     )
     with pytest.raises(CommitTooLargeError, match="20000 counter items"):
         Plan(increments, {}).encode()
+
+
+def test_resuming_a_record_whose_fence_moved_on_is_a_lost_lease(stubbed: Any) -> None:
+    commit, stubber, _ = stubbed
+    stubber.add_response(
+        "get_item", {"Item": {"status": {"S": "IN_PROGRESS"}, "attempts": {"N": "4"}}}
+    )
+    assert not commit.commit(replace(RELEASE, increments=(), resume=True))
+
+
+def test_resuming_a_record_without_a_stored_plan_is_refused_by_name(stubbed: Any) -> None:
+    from chalicelib.errors import LockStoreError
+
+    commit, stubber, _ = stubbed
+    stubber.add_response(
+        "get_item", {"Item": {"status": {"S": "IN_PROGRESS"}, "attempts": {"N": "3"}}}
+    )
+    with pytest.raises(LockStoreError, match="no stored commit to resume"):
+        commit.commit(replace(RELEASE, increments=(), resume=True))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import io
 import logging
 import os
-from typing import BinaryIO
 
 import pytest
 
@@ -15,32 +13,26 @@ from chalicelib.access_log.processor import AccessLogProcessor
 from chalicelib.access_log.reader import MAX_LINE_BYTES
 from chalicelib.errors import NotTextError, PermanentProcessingError
 from chalicelib.model import ObjectRef
-from chalicelib.ports import ObjectMetadata, ProcessingResult
+from chalicelib.ports import ProcessingResult
 from tests.access_log_data import log_bytes, requests, truth
+from tests.fakes import FakeObjectStore
 
 OBJ = ObjectRef(bucket="logs", key="access.log", etag="e1")
-
-
-class BytesStore:
-    """An object store holding one body; `open` streams it in small reads, like S3 does."""
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def head(self, obj: ObjectRef) -> ObjectMetadata:
-        return ObjectMetadata("text/plain", len(self.body), "e1")
-
-    def open(self, obj: ObjectRef) -> BinaryIO:
-        return io.BufferedReader(io.BytesIO(self.body), buffer_size=1024)
 
 
 def totals_of(result: ProcessingResult) -> dict[str, object]:
     return {inc.key: HourTotals.from_counters(inc.deltas).to_json() for inc in result.increments}
 
 
+def holding(body: bytes) -> FakeObjectStore:
+    store = FakeObjectStore()
+    store.put(OBJ.bucket, OBJ.key, body, "text/plain")
+    return store
+
+
 def run(body: bytes, log_format: str = "auto") -> ProcessingResult:
     logger = logging.getLogger("test-access-log")
-    return AccessLogProcessor(BytesStore(body), log_format, logger).process(OBJ)
+    return AccessLogProcessor(holding(body), log_format, logger).process(OBJ)
 
 
 @pytest.mark.parametrize("fmt", ["combined", "s3"])
@@ -88,7 +80,7 @@ def test_malformed_lines_are_rejected_and_logged_as_samples_not_fatal(
     logger.propagate = True
 
     with caplog.at_level(logging.WARNING, logger="test-access-log"):
-        result = AccessLogProcessor(BytesStore(body), "auto", logger).process(OBJ)
+        result = AccessLogProcessor(holding(body), "auto", logger).process(OBJ)
 
     assert totals_of(result) == truth(items)
     assert result.summary["rejected"] == 2
