@@ -9,7 +9,6 @@ import boto3
 import click
 
 from s3once import local_run
-from s3once.local_state import restore_tables
 from s3once.report import read_totals, to_json, to_table, write_png
 from s3once.stage import StageError, stage_environment, use_project_code
 from s3once.tables import create_required_tables
@@ -103,9 +102,7 @@ def report(obj: Context, as_json: bool, png: Path | None) -> None:
         raise click.UsageError(f"AGGREGATES_TABLE_NAME is not set for stage {obj.stage!r}")
     with local_run.local_aws(obj.project_dir, obj.stage) as aws:
         dynamodb = boto3.client("dynamodb")
-        if aws.state_path is not None:
-            create_required_tables(dynamodb, environment)
-            restore_tables(dynamodb, aws.state_path)
+        aws.prepare_tables(dynamodb, environment, create=False)
         hours = read_totals(dynamodb, table_name)
     if as_json:
         click.echo(to_json(hours))

@@ -40,6 +40,14 @@ class LocalAws:
     endpoint_url: str
     state_path: Path | None  # where the embedded server's tables are kept between runs
 
+    def prepare_tables(self, dynamodb: Any, environment: dict[str, str], create: bool) -> None:
+        """On the embedded server, the stage's tables as the last run left them; elsewhere,
+        the tables created if `create` (and left as they are)."""
+        if create or self.state_path is not None:
+            create_required_tables(dynamodb, environment)
+        if self.state_path is not None:
+            restore_tables(dynamodb, self.state_path)
+
 
 @contextlib.contextmanager
 def local_aws(project_dir: Path, stage: str) -> Iterator[LocalAws]:
@@ -84,9 +92,7 @@ def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path 
         dynamodb = boto3.client("dynamodb")
         bucket = environment["APP_BUCKET_NAME"]
         _ensure_bucket(s3, bucket)
-        create_required_tables(dynamodb, environment)
-        if aws.state_path is not None:
-            restore_tables(dynamodb, aws.state_path)
+        aws.prepare_tables(dynamodb, environment, create=True)
         handler = _load_handler()
         click.echo(
             f"endpoint {aws.endpoint_url}, stage {stage}, processor {processor}, "
