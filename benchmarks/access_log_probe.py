@@ -18,7 +18,7 @@ from typing import BinaryIO
 from chalicelib.access_log.aggregate import HourTotals
 from chalicelib.access_log.processor import AccessLogProcessor
 from chalicelib.model import ObjectRef
-from chalicelib.ports import ObjectMetadata
+from chalicelib.ports import ObjectMetadata, UnguardedWork
 
 
 class FileStore:
@@ -59,7 +59,7 @@ def main(path: Path) -> dict[str, object]:
     processor = AccessLogProcessor(FileStore(path), "auto", logger)
     baseline = reset_peak_rss()
     started = time.perf_counter()
-    result = processor.process(ObjectRef("local", str(path), etag="local"))
+    result = processor.process(ObjectRef("local", str(path), etag="local"), UnguardedWork())
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,

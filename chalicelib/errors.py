@@ -21,6 +21,10 @@ class LockStoreError(S3OnceError):
     """The lock store answered in a way its contract rules out."""
 
 
+class LeaseLostError(S3OnceError):
+    """Another worker took the object over while this one worked: stop, nothing will be stored."""
+
+
 class CommitTooLargeError(S3OnceError):
     """An object's effects are too many to commit exactly once (see MAX_PLAN_BYTES)."""
 

@@ -31,8 +31,14 @@ class IgnoredRecord:
 
 @dataclass(frozen=True)
 class ParsedEvent:
+    """The records of one event: objects to process, records to ignore, and the records that
+    could not be read (`invalid`, one message each naming the record by its path, e.g.
+    `Records[3].s3.object.size ...`). The valid records are processed; then the invocation fails
+    with InvalidEventError naming the invalid ones."""
+
     objects: list[ObjectRef] = field(default_factory=list)
     ignored: list[IgnoredRecord] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
 
 
 def parse_event(event: object) -> ParsedEvent:

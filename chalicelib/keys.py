@@ -1,4 +1,5 @@
-"""The lock table's partition key: an unambiguous encoding of (bucket, key, scope identity)."""
+"""The lock table's partition key: an unambiguous encoding of
+(processor, scope, bucket, key, scope identity)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,21 @@ MAX_READABLE_PK_BYTES = 1024
 _SEPARATOR = "#"
 
 
-def idempotency_key(obj: ObjectRef, scope: IdempotencyScope) -> str:
-    """Return the `pk` for `obj`; two different objects under one scope never share a `pk`.
+def idempotency_key(obj: ObjectRef, scope: IdempotencyScope, processor: str) -> str:
+    """Return the `pk` of `obj` for `processor`; two different (processor, object) pairs under
+    one scope never share a `pk`, so each processor runs exactly once per upload.
 
     Each part has `%` and `#` escaped, so `#` separates parts unambiguously while keys stay
     readable in the console. An object key too long to stay readable is replaced by its SHA-256
-    digest behind an empty part: the result has five parts where a readable `pk` has four, so
+    digest behind an empty part: the result has six parts where a readable `pk` has five, so
     the two forms never meet.
     """
-    pk = _SEPARATOR.join(
-        (scope.value, _escape(obj.bucket), _escape(obj.key), _identity(obj, scope))
-    )
+    prefix = (_escape(processor), scope.value, _escape(obj.bucket))
+    pk = _SEPARATOR.join((*prefix, _escape(obj.key), _identity(obj, scope)))
     if len(pk.encode("utf-8")) <= MAX_READABLE_PK_BYTES:
         return pk
     digest = hashlib.sha256(obj.key.encode("utf-8")).hexdigest()
-    return _SEPARATOR.join(
-        (scope.value, _escape(obj.bucket), "", "sha256=" + digest, _identity(obj, scope))
-    )
+    return _SEPARATOR.join((*prefix, "", "sha256=" + digest, _identity(obj, scope)))
 
 
 def _identity(obj: ObjectRef, scope: IdempotencyScope) -> str:

@@ -123,10 +123,46 @@ class ProcessingResult:
     increments: tuple[CounterIncrement, ...] = ()
 
 
+class WorkContext(Protocol):
+    """What a processor may ask of the pipeline while it works on one object.
+
+    `check()` raises LeaseLostError once another worker has taken the object over (its lease
+    renewal found the fence moved): nothing of this worker will be committed, so a long-running
+    processor calls it between chunks of work and stops early. `lost` tells the same without
+    raising. A processor that ends quickly may ignore the context.
+    """
+
+    @property
+    def request_id(self) -> str: ...
+
+    @property
+    def lost(self) -> bool: ...
+
+    def check(self) -> None: ...
+
+
+class UnguardedWork:
+    """A context with no lease behind it: nothing is ever lost (unit tests, benchmarks, tools)."""
+
+    def __init__(self, request_id: str = "local") -> None:
+        self._request_id = request_id
+
+    @property
+    def request_id(self) -> str:
+        return self._request_id
+
+    @property
+    def lost(self) -> bool:
+        return False
+
+    def check(self) -> None:
+        return None
+
+
 class Processor(Protocol):
     name: str
 
-    def process(self, obj: ObjectRef) -> ProcessingResult:
+    def process(self, obj: ObjectRef, work: WorkContext) -> ProcessingResult:
         """Do the work for one object. Raise PermanentProcessingError if retrying cannot help."""
         ...
 

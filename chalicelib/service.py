@@ -6,7 +6,11 @@ import logging
 import time
 from dataclasses import dataclass
 
-from chalicelib.errors import IncompleteBatchError, PermanentProcessingError
+from chalicelib.errors import (
+    IncompleteBatchError,
+    InvalidEventError,
+    PermanentProcessingError,
+)
 from chalicelib.events import ParsedEvent
 from chalicelib.keys import idempotency_key
 from chalicelib.logs import log
@@ -26,6 +30,7 @@ from chalicelib.ports import (
     LockRepository,
     Processor,
     Release,
+    UnguardedWork,
 )
 
 MS_PER_DAY = 86_400_000
@@ -110,6 +115,8 @@ class IdempotentPipeline:
                 busy.append(_describe(obj))
             elif error is not None:
                 failures.append((_describe(obj), error))
+        if event.invalid:
+            raise InvalidEventError("; ".join(event.invalid))
         if busy or failures:
             raise IncompleteBatchError(
                 busy=tuple(busy),
@@ -122,7 +129,7 @@ class IdempotentPipeline:
         self, obj: ObjectRef, invocation: Invocation
     ) -> tuple[RecordOutcome, Exception | None]:
         started = time.perf_counter()
-        pk = idempotency_key(obj, self._scope)
+        pk = idempotency_key(obj, self._scope, self._processor.name)
         now_ms = self._clock.now_ms()
         acquisition = self._locks.acquire(
             LeaseRequest(
@@ -142,7 +149,7 @@ class IdempotentPipeline:
             extra = {"holder": held.owner} if outcome is Outcome.BUSY else {}
         else:
             attempts = acquisition.fence
-            outcome, error = self._process_held(obj, pk, acquisition)
+            outcome, error = self._process_held(obj, pk, acquisition, invocation)
             extra = {}
         level = {
             Outcome.FAILED: logging.WARNING,
@@ -170,7 +177,7 @@ class IdempotentPipeline:
         )
 
     def _process_held(
-        self, obj: ObjectRef, pk: str, held: Acquired
+        self, obj: ObjectRef, pk: str, held: Acquired, invocation: Invocation
     ) -> tuple[Outcome, Exception | None]:
         if held.resume_commit:
             # The previous holder stored what it was committing; finishing that is the whole job.
@@ -178,7 +185,7 @@ class IdempotentPipeline:
                 return Outcome.LEASE_LOST, None
             return Outcome.TAKEN_OVER, None
         try:
-            result = self._processor.process(obj)
+            result = self._processor.process(obj, UnguardedWork(invocation.request_id))
         except PermanentProcessingError as exc:
             if not self._locks.fail(self._release(pk, held, error=_error_text(exc))):
                 return Outcome.LEASE_LOST, None

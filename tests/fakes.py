@@ -18,6 +18,7 @@ from chalicelib.ports import (
     ProcessingResult,
     Refused,
     Release,
+    WorkContext,
 )
 
 
@@ -102,7 +103,7 @@ class FakeProcessor:
     behaviour: Callable[[ObjectRef], None] | None = None
     processed: list[ObjectRef] = field(default_factory=list)
 
-    def process(self, obj: ObjectRef) -> ProcessingResult:
+    def process(self, obj: ObjectRef, work: WorkContext) -> ProcessingResult:
         if self.behaviour is not None:
             self.behaviour(obj)
         self.processed.append(obj)

@@ -15,7 +15,7 @@ from chalicelib.access_log.formats import LineParser, LogFormat, detect_format
 from chalicelib.access_log.reader import TooLongLine, iter_lines, open_text
 from chalicelib.logs import get_logger, log
 from chalicelib.model import ObjectRef
-from chalicelib.ports import ObjectStore, ProcessingResult
+from chalicelib.ports import ObjectStore, ProcessingResult, WorkContext
 
 AUTO = "auto"
 # Lines looked at to choose a format when ACCESS_LOG_FORMAT=auto.
@@ -34,7 +34,7 @@ class AccessLogProcessor:
         self._format = None if log_format == AUTO else LogFormat(log_format)
         self._logger = logger or get_logger()
 
-    def process(self, obj: ObjectRef) -> ProcessingResult:
+    def process(self, obj: ObjectRef, work: WorkContext) -> ProcessingResult:
         aggregate = Aggregate()
         lines = rejected = 0
         with self._objects.open(obj) as body:

@@ -6,7 +6,7 @@ import logging
 
 from chalicelib.logs import get_logger, log
 from chalicelib.model import ObjectRef
-from chalicelib.ports import ObjectStore, ProcessingResult
+from chalicelib.ports import ObjectStore, ProcessingResult, WorkContext
 
 
 class ContentTypeProcessor:
@@ -16,7 +16,7 @@ class ContentTypeProcessor:
         self._objects = objects
         self._logger = logger or get_logger()
 
-    def process(self, obj: ObjectRef) -> ProcessingResult:
+    def process(self, obj: ObjectRef, work: WorkContext) -> ProcessingResult:
         metadata = self._objects.head(obj)
         log(
             self._logger,

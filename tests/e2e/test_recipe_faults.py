@@ -162,7 +162,7 @@ def test_a_busy_record_fails_the_invocation_after_processing_the_others(make_app
     from chalicelib.model import IdempotencyScope, ObjectRef
 
     pk = idempotency_key(
-        ObjectRef(app.bucket, "held.txt", etag=held.etag), IdempotencyScope.CONTENT
+        ObjectRef(app.bucket, "held.txt", etag=held.etag), IdempotencyScope.CONTENT, "content-type"
     )
     app.dynamodb.put_item(
         TableName=app.lock_table,

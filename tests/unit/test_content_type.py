@@ -10,6 +10,7 @@ import pytest
 from chalicelib.errors import ObjectNotFoundError
 from chalicelib.logs import JsonFormatter
 from chalicelib.model import ObjectRef
+from chalicelib.ports import UnguardedWork
 from chalicelib.processors.content_type import ContentTypeProcessor
 from tests.fakes import FakeObjectStore
 
@@ -19,7 +20,9 @@ def test_it_reports_and_logs_the_content_type_and_size(caplog: pytest.LogCapture
     store.put("uploads", "a b.png", b"\x89PNG" + b"0" * 6, "image/png")
     logger = logging.getLogger("tests.content_type")
     with caplog.at_level(logging.INFO, logger=logger.name):
-        result = ContentTypeProcessor(store, logger).process(ObjectRef("uploads", "a b.png"))
+        result = ContentTypeProcessor(store, logger).process(
+            ObjectRef("uploads", "a b.png"), UnguardedWork()
+        )
     assert result.summary == {"content_type": "image/png", "size": 10}
     assert result.increments == ()
     [line] = [json.loads(JsonFormatter().format(record)) for record in caplog.records]
@@ -29,4 +32,6 @@ def test_it_reports_and_logs_the_content_type_and_size(caplog: pytest.LogCapture
 
 def test_a_missing_object_is_a_permanent_failure() -> None:
     with pytest.raises(ObjectNotFoundError, match="no longer exists"):
-        ContentTypeProcessor(FakeObjectStore()).process(ObjectRef("uploads", "gone"))
+        ContentTypeProcessor(FakeObjectStore()).process(
+            ObjectRef("uploads", "gone"), UnguardedWork()
+        )

@@ -65,41 +65,47 @@ def test_different_objects_never_share_a_pk(
     if scope is not IdempotencyScope.OBJECT and not (a.etag and b.etag):
         return
     if identity(a, scope) != identity(b, scope):
-        assert idempotency_key(a, scope) != idempotency_key(b, scope)
+        assert idempotency_key(a, scope, "content-type") != idempotency_key(
+            b, scope, "content-type"
+        )
     else:
-        assert idempotency_key(a, scope) == idempotency_key(b, scope)
+        assert idempotency_key(a, scope, "content-type") == idempotency_key(
+            b, scope, "content-type"
+        )
 
 
 @given(key=keys)
 def test_pk_stays_within_dynamodb_key_limits(key: str) -> None:
-    pk = idempotency_key(ObjectRef("uploads", key * 3, etag="e" * 32), IdempotencyScope.CONTENT)
+    pk = idempotency_key(
+        ObjectRef("uploads", key * 3, etag="e" * 32), IdempotencyScope.CONTENT, "content-type"
+    )
     assert len(pk.encode()) <= 2048
 
 
 def test_separator_characters_in_keys_cannot_forge_another_object() -> None:
     one = ObjectRef("uploads", "a#e=x", etag="y")
     other = ObjectRef("uploads", "a", etag="x#e=y")
-    assert idempotency_key(one, IdempotencyScope.CONTENT) != idempotency_key(
-        other, IdempotencyScope.CONTENT
+    assert idempotency_key(one, IdempotencyScope.CONTENT, "content-type") != idempotency_key(
+        other, IdempotencyScope.CONTENT, "content-type"
     )
 
 
 def test_the_same_key_in_two_buckets_has_two_pks() -> None:
     first = ObjectRef("uploads-a", "k", etag="e")
     second = ObjectRef("uploads-b", "k", etag="e")
-    assert idempotency_key(first, IdempotencyScope.OBJECT) != idempotency_key(
-        second, IdempotencyScope.OBJECT
+    assert idempotency_key(first, IdempotencyScope.OBJECT, "content-type") != idempotency_key(
+        second, IdempotencyScope.OBJECT, "content-type"
     )
 
 
 def test_content_scope_tells_changed_content_apart_and_object_scope_does_not() -> None:
     old = ObjectRef("uploads", "k", etag="e1")
     new = ObjectRef("uploads", "k", etag="e2")
-    assert idempotency_key(old, IdempotencyScope.CONTENT) != idempotency_key(
-        new, IdempotencyScope.CONTENT
+    assert idempotency_key(old, IdempotencyScope.CONTENT, "content-type") != idempotency_key(
+        new, IdempotencyScope.CONTENT, "content-type"
     )
-    assert idempotency_key(old, IdempotencyScope.OBJECT) == idempotency_key(
-        new, IdempotencyScope.OBJECT
+    assert idempotency_key(old, IdempotencyScope.OBJECT, "content-type") == idempotency_key(
+        new, IdempotencyScope.OBJECT, "content-type"
     )
 
 
@@ -108,21 +114,27 @@ def test_version_scope_uses_the_version_and_falls_back_to_the_etag() -> None:
     same_content_new_version = ObjectRef("uploads", "k", etag="e", version_id="v2")
     unversioned = ObjectRef("uploads", "k", etag="e")
     scope = IdempotencyScope.VERSION
-    assert idempotency_key(versioned, scope) != idempotency_key(same_content_new_version, scope)
-    assert idempotency_key(unversioned, scope) == idempotency_key(
-        unversioned, IdempotencyScope.CONTENT
-    ).replace("content#", "version#", 1)
+    assert idempotency_key(versioned, scope, "content-type") != idempotency_key(
+        same_content_new_version, scope, "content-type"
+    )
+    assert idempotency_key(unversioned, scope, "content-type") == idempotency_key(
+        unversioned, IdempotencyScope.CONTENT, "content-type"
+    ).replace("#content#", "#version#", 1)
 
 
 def test_a_readable_pk_shows_the_key() -> None:
     pk = idempotency_key(
-        ObjectRef("uploads", "reports/q1 #2.csv", etag="abc"), IdempotencyScope.CONTENT
+        ObjectRef("uploads", "reports/q1 #2.csv", etag="abc"),
+        IdempotencyScope.CONTENT,
+        "content-type",
     )
-    assert pk == "content#uploads#reports/q1 %232.csv#e=abc"
+    assert pk == "content-type#content#uploads#reports/q1 %232.csv#e=abc"
 
 
 def test_a_key_too_long_to_read_is_digested() -> None:
-    pk = idempotency_key(ObjectRef("uploads", "é" * 1000, etag="abc"), IdempotencyScope.CONTENT)
+    pk = idempotency_key(
+        ObjectRef("uploads", "é" * 1000, etag="abc"), IdempotencyScope.CONTENT, "content-type"
+    )
     assert len(pk.encode()) <= MAX_READABLE_PK_BYTES
     assert "sha256=" in pk
 
@@ -130,4 +142,4 @@ def test_a_key_too_long_to_read_is_digested() -> None:
 @pytest.mark.parametrize("scope", [IdempotencyScope.CONTENT, IdempotencyScope.VERSION])
 def test_a_scope_that_needs_the_etag_rejects_a_record_without_one(scope: IdempotencyScope) -> None:
     with pytest.raises(InvalidEventError, match="eTag is missing"):
-        idempotency_key(ObjectRef("uploads", "k"), scope)
+        idempotency_key(ObjectRef("uploads", "k"), scope, "content-type")

@@ -56,7 +56,7 @@ class World:
         )
 
     def status(self, obj: ObjectRef) -> LockStatus:
-        return self.locks.status(idempotency_key(obj, IdempotencyScope.CONTENT))
+        return self.locks.status(idempotency_key(obj, IdempotencyScope.CONTENT, "fake"))
 
 
 def outcomes(summary_or_error: object) -> list[tuple[str, str, int]]:
@@ -143,7 +143,7 @@ def test_a_failure_is_recorded_raised_after_the_other_records_and_retried(world:
     assert result.failed == ("s3://uploads/photo.jpg",)
     assert outcomes(result) == [("photo.jpg", "failed", 1), ("other.jpg", "processed", 1)]
     assert world.status(OBJ) is LockStatus.FAILED
-    assert world.locks.items[idempotency_key(OBJ, IdempotencyScope.CONTENT)].last_error == (
+    assert world.locks.items[idempotency_key(OBJ, IdempotencyScope.CONTENT, "fake")].last_error == (
         "ConnectionError: downstream is down"
     )
 
@@ -179,7 +179,7 @@ def test_a_worker_that_lost_its_lease_changes_nothing(
     stale = handle(world.pipeline(FakeProcessor(behaviour=pause_beyond_lease)), OBJ)
     assert outcomes(taken_over[0]) == [("photo.jpg", "taken_over", 2)]
     assert outcomes(stale) == [("photo.jpg", "lease_lost", 1)]
-    stored = world.locks.items[idempotency_key(OBJ, IdempotencyScope.CONTENT)]
+    stored = world.locks.items[idempotency_key(OBJ, IdempotencyScope.CONTENT, "fake")]
     assert (stored.record.status, stored.record.attempts, stored.record.owner) == (
         LockStatus.COMPLETED,
         2,

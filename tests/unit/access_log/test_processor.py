@@ -13,7 +13,7 @@ from chalicelib.access_log.processor import AccessLogProcessor
 from chalicelib.access_log.reader import MAX_LINE_BYTES
 from chalicelib.errors import NotTextError, PermanentProcessingError
 from chalicelib.model import ObjectRef
-from chalicelib.ports import ProcessingResult
+from chalicelib.ports import ProcessingResult, UnguardedWork
 from tests.access_log_data import log_bytes, requests, truth
 from tests.fakes import FakeObjectStore
 
@@ -32,7 +32,7 @@ def holding(body: bytes) -> FakeObjectStore:
 
 def run(body: bytes, log_format: str = "auto") -> ProcessingResult:
     logger = logging.getLogger("test-access-log")
-    return AccessLogProcessor(holding(body), log_format, logger).process(OBJ)
+    return AccessLogProcessor(holding(body), log_format, logger).process(OBJ, UnguardedWork())
 
 
 @pytest.mark.parametrize("fmt", ["combined", "s3"])
@@ -80,7 +80,7 @@ def test_malformed_lines_are_rejected_and_logged_as_samples_not_fatal(
     logger.propagate = True
 
     with caplog.at_level(logging.WARNING, logger="test-access-log"):
-        result = AccessLogProcessor(holding(body), "auto", logger).process(OBJ)
+        result = AccessLogProcessor(holding(body), "auto", logger).process(OBJ, UnguardedWork())
 
     assert totals_of(result) == truth(items)
     assert result.summary["rejected"] == 2
