@@ -22,6 +22,9 @@ class ObjectRef:
     sequencer: str | None = None
     size: int | None = None
     event_name: str = "ObjectCreated:Put"
+    # When S3 says the upload happened (the record's eventTime), epoch milliseconds; None when
+    # the route that delivered it does not say (processors then use the current time).
+    event_time_ms: int | None = None
 
 
 class IdempotencyScope(enum.Enum):
