@@ -7,7 +7,7 @@ PY := $(BIN)/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test soak lint typecheck bench clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(PY_STAMP)
 ## test: lint, type-check, then every test against DynamoDB Local and moto (started by the tests)
 test: $(PY_STAMP) $(NODE_STAMP) lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## soak: SCHEDULES=N randomized fault schedules on DynamoDB Local (default 500); SEED=S replays one
+soak: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) -m tests.faultsuite $(if $(SEED),--seed $(SEED),--schedules $(or $(SCHEDULES),500))
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .

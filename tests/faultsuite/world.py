@@ -66,7 +66,7 @@ class Stack:
     clock_file: str
 
     def client(self) -> Any:
-        config = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+        config = Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS})
         return _session().client("dynamodb", endpoint_url=self.dynamodb_url, config=config)
 
 

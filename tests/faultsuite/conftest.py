@@ -1,0 +1,25 @@
+"""The shared lock table of the fault schedules (each schedule has a bucket, hence pks, of its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from s3once.tables import create_lock_table
+from tests.conftest import unique_name
+from tests.faultsuite.world import Stack, quiet_crashes_in_threads
+
+
+@pytest.fixture(scope="session")
+def suite_lock_table(dynamodb_local_url: str) -> str:
+    name = unique_name("faultsuite-locks")
+    create_lock_table(Stack(dynamodb_local_url, "", name, "", "").client(), name)
+    return name
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    quiet_crashes_in_threads()
+    yield tmp_path
