@@ -95,11 +95,13 @@ class FaultInjector:
     calls: list[Call] = field(default_factory=list)
     dead: bool = False
     _burst: int = 0
+    _running: threading.Event = field(default_factory=threading.Event)
     _rng: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.plan.seed)
+        self._running.set()
 
     def attach(self, client: Any) -> None:
         client.meta.events.register_first("before-send.dynamodb", self._before_send)
@@ -110,6 +112,7 @@ class FaultInjector:
         raise SimulatedCrash("worker crashed")
 
     def _before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        self._running.wait()  # a stopped worker's other threads (lease renewal) stop too
         if self.dead:
             raise SimulatedCrash("worker is dead")
         operation = event_name.rsplit(".", 1)[-1]
@@ -120,7 +123,11 @@ class FaultInjector:
             fault = self._draw(index, kind)
         if fault == STOPPED:
             self.calls.append(Call(index, kind, pk, _digest(body), STOPPED))
-            self.on_stop()
+            self._running.clear()
+            try:
+                self.on_stop()
+            finally:
+                self._running.set()
             if self.dead:
                 raise SimulatedCrash("worker died while stopped")
             return None

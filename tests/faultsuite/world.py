@@ -53,6 +53,17 @@ RECORD_TTL_DAYS = 30
 _FIELDS = "s3once_fields"
 
 
+@dataclass(frozen=True)
+class EagerRenewal(LeasePolicy):
+    """The lease the application takes (30 s of virtual time), renewed every 20 ms of real
+    time: a schedule's work lasts milliseconds, and its renewals must happen (and meet faults)
+    all the same."""
+
+    @property
+    def renew_every_s(self) -> float:
+        return 0.02
+
+
 class InjectedProcessorError(RuntimeError):
     """A transient processor failure the schedule asked for."""
 
@@ -206,7 +217,7 @@ def build_worker(
         processor=FlakyProcessor(processor, plan, index, faults),
         clock=SkewedClock(clock, plan.skew_ms),
         scope=IdempotencyScope.CONTENT,
-        lease=LeasePolicy(fixed_seconds=LEASE_MS // 1000, margin_seconds=0),
+        lease=EagerRenewal(seconds=LEASE_MS // 1000),
         record_ttl_days=RECORD_TTL_DAYS,
         logger=logger,
     )
