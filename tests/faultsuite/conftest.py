@@ -1,4 +1,4 @@
-"""The shared lock table of the fault schedules (each schedule has a bucket, hence pks, of its own)."""
+"""Fixtures of the fault schedules: one lock table for all (each schedule has its own bucket)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import urllib3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ConnectionClosedError
 
 ACQUIRE, RENEW, COMPLETE, FAIL, COMMIT, READ, OTHER = (
@@ -225,5 +225,7 @@ class _Raw:
 
 
 def _response(url: str, status: int, body: bytes) -> AWSResponse:
-    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "faultsuite"}
+    headers = HTTPHeaders()
+    headers["Content-Type"] = "application/x-amz-json-1.0"
+    headers["x-amzn-RequestId"] = "faultsuite"
     return AWSResponse(url, status, headers, _Raw(body))

@@ -11,7 +11,8 @@
   lease our own (resent) acquisition took, no `skipped` unless COMPLETED, no `failed` without
   a failed invocation, no permanent failure of an object that is not hopeless;
 - no lease outlives an error: after an invocation ends (crashes aside), no record stays
-  IN_PROGRESS under a fence it acquired, unless its FAILED write itself could not get through;
+  IN_PROGRESS under a fence it acquired, unless the store refused every try of that
+  acquisition or of its FAILED write (then the lease expiry frees it);
 - access-log totals equal the ground truth computed from the generated requests;
 - no worker hangs.
 """
@@ -73,7 +74,7 @@ def _settled(trace: Trace, index: int, record: dict[str, Any] | None) -> bool:
     status = _field(record, "status")
     if spec.hopeless:
         return status == "FAILED" and REASONS[spec.hopeless] in str(_field(record, "last_error"))
-    return status == "COMPLETED"
+    return bool(status == "COMPLETED")
 
 
 def _finished(trace: Trace) -> list[Violation]:
@@ -217,7 +218,7 @@ def _no_lease_left(attempt: AttemptResult) -> list[Violation]:
             _field(record, "status") == "IN_PROGRESS"
             and _field(record, "owner") == attempt.plan.request_id
             and (_field(record, "attempts") or 0) > before
-            and not _store_refused_failure(attempt, pk)
+            and not _store_refused(attempt, pk)
         ):
             found.append(
                 Violation(
@@ -229,10 +230,14 @@ def _no_lease_left(attempt: AttemptResult) -> list[Violation]:
     return found
 
 
-def _store_refused_failure(attempt: AttemptResult, pk: str) -> bool:
-    """Whether a FAILED write for `pk` was refused on every try (the store was down)."""
-    calls = [call for call in attempt.calls if call.pk == pk and call.kind == FAIL]
-    for _, group in groupby(calls, key=lambda call: call.digest):
+def _store_refused(attempt: AttemptResult, pk: str) -> bool:
+    """Whether the store refused every try of the acquisition or of the FAILED write of `pk`.
+
+    Then the worker cannot release what it holds (or does not know that it holds it: its
+    acquisition applied, the answers to every resend were lost or throttled), and the lease
+    running out is what frees the object."""
+    calls = [call for call in attempt.calls if call.pk == pk and call.kind in (ACQUIRE, FAIL)]
+    for _, group in groupby(calls, key=lambda call: (call.kind, call.digest)):
         tries = list(group)
         if len(tries) >= MAX_ATTEMPTS and all(c.fault in (LOST, THROTTLED) for c in tries):
             return True

@@ -1,4 +1,4 @@
-"""Seeded schedules: the objects, their deliveries over (virtual) time, and each invocation's faults.
+"""Seeded schedules: objects, their deliveries over (virtual) time, each invocation's faults.
 
 Everything is drawn from the seed: `generate(seed)` makes the objects and deliveries,
 `invocation_plan(schedule, invocation, attempt)` the faults of one attempt of one invocation

@@ -94,7 +94,7 @@ def describe(outcome: Outcome) -> str:
     for attempt in sorted(trace.attempts, key=lambda a: a.at_ms):
         plan = attempt.plan
         faults = [
-            f"{c.index}:{c.kind}:{c.fault}{'' if c.applied is None else '/applied=' + str(c.applied)}"
+            f"{c.index}:{c.kind}:{c.fault}" + ("" if c.applied is None else f"/applied={c.applied}")
             for c in attempt.calls
             if c.fault
         ]
@@ -105,7 +105,7 @@ def describe(outcome: Outcome) -> str:
         )
         for line in attempt.lines:
             lines.append(
-                f"      {line.get('outcome')} object {trace.pks.index(line['pk']) if line.get('pk') in trace.pks else '?'}"
+                f"      {line.get('outcome')} object {_index(trace, line.get('pk'))}"
                 f" fence={line.get('fence')} {line.get('error') or ''}"[:200]
             )
         if faults:
@@ -125,3 +125,7 @@ def summary(tally: Tally) -> dict[str, Any]:
         "outcomes": dict(tally.outcomes.most_common()),
         "seconds": round(tally.seconds, 1),
     }
+
+
+def _index(trace: Trace, pk: object) -> str:
+    return str(trace.pks.index(pk)) if isinstance(pk, str) and pk in trace.pks else "?"

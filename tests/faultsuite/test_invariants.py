@@ -9,7 +9,16 @@ import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from tests.conftest import unique_name
-from tests.faultsuite.faults import ACQUIRE, FAIL, LOST, THROTTLED, Call, FaultInjector, FaultPlan
+from tests.faultsuite.faults import (
+    ACQUIRE,
+    COMPLETE,
+    FAIL,
+    LOST,
+    THROTTLED,
+    Call,
+    FaultInjector,
+    FaultPlan,
+)
 from tests.faultsuite.invariants import Violation, check
 from tests.faultsuite.runner import AttemptResult, Trace
 from tests.faultsuite.schedule import (
@@ -112,11 +121,15 @@ def test_an_object_failed_without_a_queued_event_is_silently_lost() -> None:
 def test_a_lease_left_in_progress_after_an_error_is_reported_unless_the_store_refused() -> None:
     held = record("IN_PROGRESS", 1)
     left = attempt(error="ClientError: throttled", after={PK: held})
-    refused = [Call(i, FAIL, PK, "same", THROTTLED) for i in range(MAX_ATTEMPTS)]
-    excused = attempt(error="ClientError: throttled", after={PK: held}, calls=tuple(refused))
+    completion_refused = [Call(i, COMPLETE, PK, "c", THROTTLED) for i in range(MAX_ATTEMPTS)]
+    still_left = attempt(error="throttled", after={PK: held}, calls=tuple(completion_refused))
 
     assert "no lease left" in invariants(check(trace(left, attempt(("taken_over", 2)))))
-    assert "no lease left" not in invariants(check(trace(excused, attempt(("taken_over", 2)))))
+    assert "no lease left" in invariants(check(trace(still_left, attempt(("taken_over", 2)))))
+    for kind in (FAIL, ACQUIRE):  # the store was down: the lease expiry frees the object
+        refused = [Call(i, kind, PK, "same", THROTTLED) for i in range(MAX_ATTEMPTS)]
+        excused = attempt(error="throttled", after={PK: held}, calls=tuple(refused))
+        assert "no lease left" not in invariants(check(trace(excused, attempt(("taken_over", 2)))))
 
 
 def test_two_successes_for_one_pk_break_completed_once_and_fences() -> None:

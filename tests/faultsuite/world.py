@@ -246,7 +246,9 @@ def expected_result(schedule: Schedule, spec: ObjectSpec) -> dict[str, Any]:
 
     store = FakeObjectStore()
     store.put("expected", spec.key, spec.body, spec.content_type)
-    processor = real_processor(schedule.processor, store, logging.Logger("faultsuite.expected"))
+    quiet = logging.Logger("faultsuite.expected")
+    quiet.addHandler(logging.NullHandler())
+    processor = real_processor(schedule.processor, store, quiet)
     return dict(processor.process(ObjectRef("expected", spec.key), UnguardedWork()).summary)
 
 
@@ -254,12 +256,13 @@ def expected_result(schedule: Schedule, spec: ObjectSpec) -> dict[str, Any]:
 def fast_throttle_backoff() -> Iterator[None]:
     """botocore waits up to 1 s, then 2 s, before resending a throttled request; the suite
     injects many throttles, so it shortens that wait 50 times (the retry logic is unchanged)."""
-    saved = ExponentialBackoff._DEFAULT_BACKOFF_CONFIG
-    ExponentialBackoff._DEFAULT_BACKOFF_CONFIG = dict(saved, throttling_base_scale=0.02)
+    backoff: Any = ExponentialBackoff  # a private setting, hence untyped
+    saved = backoff._DEFAULT_BACKOFF_CONFIG
+    backoff._DEFAULT_BACKOFF_CONFIG = dict(saved, throttling_base_scale=0.02)
     try:
         yield
     finally:
-        ExponentialBackoff._DEFAULT_BACKOFF_CONFIG = saved
+        backoff._DEFAULT_BACKOFF_CONFIG = saved
 
 
 def quiet_crashes_in_threads() -> None:
