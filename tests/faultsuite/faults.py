@@ -94,6 +94,7 @@ class FaultInjector:
     on_crash: Callable[[bool], None] | None = None  # called instead of raising (processes)
     calls: list[Call] = field(default_factory=list)
     dead: bool = False
+    client: Any = None
     _burst: int = 0
     _running: threading.Event = field(default_factory=threading.Event)
     _rng: random.Random = field(init=False)
@@ -104,6 +105,7 @@ class FaultInjector:
         self._running.set()
 
     def attach(self, client: Any) -> None:
+        self.client = client
         client.meta.events.register_first("before-send.dynamodb", self._before_send)
 
     def crash(self) -> None:

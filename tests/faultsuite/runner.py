@@ -127,6 +127,7 @@ class _Attempt:
         finally:
             if self._pipeline is not None:
                 result.lines, result.calls = self._log.lines, self._faults.calls
+                self._faults.client.close()  # its lease keeper has stopped by now
             result.after = self._run.records(self._objects)
             self.done = True
             self.settled.set()
@@ -171,6 +172,7 @@ class Runner:
         self.trace.after_lambda = self.records()
         self._redrive()
         self.trace.final = self.records()
+        self._client.close()
         return self.trace
 
     def _at(self, at_ms: int, kind: str, payload: Any) -> None:
