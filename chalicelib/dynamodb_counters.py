@@ -180,7 +180,7 @@ class FencedCounterCommit:
             try:
                 self._client.transact_write_items(
                     TransactItems=actions,
-                    ClientRequestToken=_token(release, step.after, attempt),
+                    ClientRequestToken=_token(self._lock_table, release, step.after, attempt),
                 )
             except ClientError as exc:
                 reasons = _cancellation_reasons(exc)
@@ -279,9 +279,12 @@ class FencedCounterCommit:
         }
 
 
-def _token(release: Release, through: str | None, attempt: int) -> str:
-    """Same step, same attempt, same token: a resend after a lost response is not applied twice."""
-    text = json.dumps([release.pk, release.fence, through, attempt])
+def _token(table: str, release: Release, through: str | None, attempt: int) -> str:
+    """Same step, same attempt, same token: a resend after a lost response is not applied twice.
+
+    Tokens are unique per account and region, not per table: the table is part of the token,
+    or two stages' tables with the same pk would collide (IdempotentParameterMismatch)."""
+    text = json.dumps([table, release.pk, release.fence, through, attempt])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:36]
 
 

@@ -1,7 +1,9 @@
-"""A fault-injecting HTTP proxy on loopback, placed between the app and a local AWS server.
+"""Faults for the app's AWS calls, injected from outside the application.
 
-The app reaches it through the standard endpoint variables, so faults arrive exactly as AWS
-sends them: over HTTP, through botocore's parsing and retries, with no hook in the app.
+A fault-injecting HTTP proxy on loopback, placed between the app and a local AWS server: the
+app reaches it through the standard endpoint variables, so faults arrive exactly as AWS sends
+them, over HTTP, through botocore's parsing and retries, with no hook in the app. And, for one
+client, faults below botocore through its event hooks (`faults_below_botocore`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError
 
 
 @dataclass(frozen=True)
@@ -136,3 +142,57 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# Faults below botocore, through its event hooks on one client (any endpoint, moto included).
+LOST = "lost"  # the request reaches the server and is applied; its answer never arrives
+THROTTLED_HERE = "throttled"  # refused as throttled before reaching the server
+PASS = "pass"
+
+
+@dataclass
+class SendFaults:
+    """Faults for the next sends of one operation, one per send in order; `seen` logs them."""
+
+    pending: list[str]
+    seen: list[str] = field(default_factory=list)
+
+
+def faults_below_botocore(client: Any, operation: str, *faults: str) -> SendFaults:
+    """Inject `faults` into the next sends of `operation` by `client`.
+
+    A LOST send really goes to the server (so the write is applied), then fails as a dropped
+    connection: botocore's retry logic sends the same request again, as it would on AWS.
+    """
+    plan = SendFaults(list(faults))
+
+    def before_send(request: Any, **_: Any) -> AWSResponse | None:
+        if not plan.pending:
+            return None
+        fault = plan.pending.pop(0)
+        plan.seen.append(fault)
+        if fault == LOST:
+            client._endpoint.http_session.send(request)
+            raise ConnectionClosedError(endpoint_url=request.url)
+        if fault == THROTTLED_HERE:
+            return AWSResponse(
+                request.url,
+                THROTTLED.status,
+                {"Content-Type": THROTTLED.content_type},
+                _RawBody(THROTTLED.body),
+            )
+        return None
+
+    client.meta.events.register(f"before-send.dynamodb.{operation}", before_send)
+    return plan
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        return self._body

@@ -38,9 +38,7 @@ class World:
     clock: FakeClock = field(default_factory=FakeClock)
     logs: ListHandler = field(default_factory=ListHandler)
 
-    def pipeline(
-        self, processor: Processor, lease_seconds: int = LEASE_S
-    ) -> IdempotentPipeline:
+    def pipeline(self, processor: Processor, lease_seconds: int = LEASE_S) -> IdempotentPipeline:
         logger = logging.getLogger(f"test.{id(self)}")
         logger.handlers = [self.logs]
         logger.propagate = False
