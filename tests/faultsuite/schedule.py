@@ -24,6 +24,8 @@ LEASE_MS = 30_000
 SKEW_MS = 300
 # Lambda retries a failed asynchronous invocation about 1 and then 2 minutes later.
 RETRY_DELAYS_MS = (60_000, 120_000)
+# The eventTime of every record `s3once.s3_events` writes.
+UPLOADED_AT = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 CONTENT_TYPES = ("application/json", "text/csv", "image/png", "text/plain; charset=utf-8")
 # When S3 (re)delivers the first events: together (concurrent), within a lease, after one.
 DELIVERY_TIMES_MS = (0, 0, 0, 500, 2_000, 10_000, 31_000, 45_000, 95_000)
@@ -158,9 +160,9 @@ def _object(rng: random.Random, processor: str, index: int, seed: int) -> Object
         hopeless = NOT_TEXT
     if hopeless == NOT_TEXT:
         return ObjectSpec(key, b"\x1f\x8b\x08\x00" + rng.randbytes(40), "text/plain", hopeless)
-    start = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC) + datetime.timedelta(
-        hours=rng.randrange(24 * 30)
-    )
+    # Hours before the upload (the event's time), as real logs are: within the window the
+    # processor finds plausible.
+    start = UPLOADED_AT - datetime.timedelta(hours=rng.randrange(12, 24 * 30))
     items = requests(rng.randint(3, 40), rng.randint(1, 10), rng.getrandbits(32), start)
     body = log_bytes(items, rng.choice(("s3", "combined")), garbage_every=rng.choice((0, 9)))
     if rng.random() < 0.3:

@@ -41,6 +41,7 @@ from tests.faultsuite.schedule import (
     ACCESS_LOG,
     DELETED,
     LEASE_MS,
+    UPLOADED_AT,
     InvocationPlan,
     ObjectSpec,
     Schedule,
@@ -192,7 +193,7 @@ def object_store(schedule: Schedule, bucket: str) -> FakeObjectStore:
 
 def real_processor(name: str, objects: ObjectStore, logger: logging.Logger) -> Processor:
     if name == ACCESS_LOG:
-        return AccessLogProcessor(objects, "auto", logger)
+        return AccessLogProcessor(objects, logger=logger)
     return ContentTypeProcessor(objects, logger)
 
 
@@ -249,7 +250,9 @@ def expected_result(schedule: Schedule, spec: ObjectSpec) -> dict[str, Any]:
     quiet = logging.Logger("faultsuite.expected")
     quiet.addHandler(logging.NullHandler())
     processor = real_processor(schedule.processor, store, quiet)
-    return dict(processor.process(ObjectRef("expected", spec.key), UnguardedWork()).summary)
+    uploaded_ms = int(UPLOADED_AT.timestamp() * 1000)
+    obj = ObjectRef("expected", spec.key, event_time_ms=uploaded_ms)
+    return dict(processor.process(obj, UnguardedWork()).summary)
 
 
 @contextlib.contextmanager
