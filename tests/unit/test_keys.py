@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -50,6 +51,11 @@ objects = st.builds(ObjectRef, bucket=parts, key=parts, etag=identities, version
 scopes = st.sampled_from(list(IdempotencyScope))
 
 
+def with_field(obj: ObjectRef, name: str, value: str | None) -> ObjectRef:
+    changes: dict[str, Any] = {name: value}
+    return replace(obj, **changes)
+
+
 @st.composite
 def neighbours(draw: st.DrawFn) -> tuple[tuple[str, ObjectRef], tuple[str, ObjectRef]]:
     """Two (processor, object) pairs that differ in at most one or two fields, so that near
@@ -61,9 +67,8 @@ def neighbours(draw: st.DrawFn) -> tuple[tuple[str, ObjectRef], tuple[str, Objec
         if name == "processor":
             processor = draw(processors)
         else:
-            obj = replace(
-                obj, **{name: draw(identities if name in ("etag", "version_id") else parts)}
-            )
+            value = draw(identities if name in ("etag", "version_id") else parts)
+            obj = with_field(obj, name, value)
     return first, (processor, obj)
 
 
@@ -172,7 +177,7 @@ def test_pk_is_valid_utf8_within_dynamodb_key_limit_whatever_arrives(
 
 @pytest.mark.parametrize("field", ["bucket", "key", "etag", "version_id"])
 def test_a_3000_byte_part_is_digested_and_the_pk_stays_under_the_limit(field: str) -> None:
-    obj = replace(ObjectRef("uploads", "k", etag="e", version_id="v"), **{field: "x" * 3000})
+    obj = with_field(ObjectRef("uploads", "k", etag="e", version_id="v"), field, "x" * 3000)
     scope = IdempotencyScope.CONTENT if field == "etag" else IdempotencyScope.VERSION
     pk = idempotency_key(obj, scope, "p" * 3000)
     assert len(pk.encode()) <= MAX_PK_BYTES
