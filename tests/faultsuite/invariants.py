@@ -143,7 +143,7 @@ def _completed_once(trace: Trace) -> list[Violation]:
             )
         if completed and not trace.schedule.objects[index].hopeless:
             stored = _field(record, "result")
-            expected = expected_result(trace.schedule, trace.schedule.objects[index])
+            expected = expected_result(trace.schedule, trace.stack.bucket, index)
             if stored != expected:
                 found.append(
                     Violation("completed once", f"object {index}: result {stored} != {expected}")

@@ -35,7 +35,7 @@ from tests.faultsuite.world import MAX_ATTEMPTS, Stack, expected_result
 PK = "content-type#content#b#k#e=1"
 SPEC = ObjectSpec("k", b"body", "text/plain")
 SCHEDULE = Schedule(1, CONTENT_TYPE, (SPEC,), (Delivery("d0", 0, (0,)),))
-RESULT = expected_result(SCHEDULE, SPEC)
+RESULT = expected_result(SCHEDULE, "b", 0)
 
 
 def record(status: str, fence: int, owner: str = "s1-d0", **extra: Any) -> dict[str, Any]:

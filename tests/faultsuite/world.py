@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ from tests.faultsuite.schedule import (
     LEASE_MS,
     UPLOADED_AT,
     InvocationPlan,
-    ObjectSpec,
     Schedule,
 )
 
@@ -241,18 +240,21 @@ def new_stack(dynamodb_url: str, workdir: Path, lock_table: str | None = None) -
     return stack
 
 
-def expected_result(schedule: Schedule, spec: ObjectSpec) -> dict[str, Any]:
-    """What the processor returns for `spec` when nothing goes wrong."""
+def expected_result(schedule: Schedule, bucket: str, index: int) -> dict[str, Any]:
+    """What the processor returns for object `index` when nothing goes wrong."""
     from chalicelib.ports import UnguardedWork
 
+    spec = schedule.objects[index]
+    ref = replace(
+        object_refs(schedule, bucket)[index],
+        event_time_ms=int(UPLOADED_AT.timestamp() * 1000),
+    )
     store = FakeObjectStore()
-    store.put("expected", spec.key, spec.body, spec.content_type)
+    store.put(bucket, spec.key, spec.body, spec.content_type)
     quiet = logging.Logger("faultsuite.expected")
     quiet.addHandler(logging.NullHandler())
     processor = real_processor(schedule.processor, store, quiet)
-    uploaded_ms = int(UPLOADED_AT.timestamp() * 1000)
-    obj = ObjectRef("expected", spec.key, event_time_ms=uploaded_ms)
-    return dict(processor.process(obj, UnguardedWork()).summary)
+    return dict(processor.process(ref, UnguardedWork()).summary)
 
 
 @contextlib.contextmanager
