@@ -5,11 +5,13 @@
 - no silent loss: when Lambda gives up, an object that is not finished is in the on-failure
   queue;
 - completed once: at most one invocation reports success for a pk, with the fence that
-  completed it, and the stored result is the object's own;
+  completed it, and the stored result is the object's own; a COMPLETED record without a
+  success is allowed only where a worker died or had every answer to its completion lost;
 - fences: no two acquisitions of a pk share a fence, and the completing fence is the last;
-- truthful outcomes: no `lease_lost` while the record still holds our fence, no `busy` for a
-  lease our own (resent) acquisition took, no `skipped` unless COMPLETED, no `failed` without
-  a failed invocation, no permanent failure of an object that is not hopeless;
+- truthful outcomes: no `lease_lost` while the record still holds our fence, no `busy` naming
+  ourselves as holder of a lease our own (resent) acquisition took, no `skipped` unless
+  COMPLETED, no `failed` from a succeeding invocation, no permanent failure of an object that is
+  not hopeless;
 - no lease outlives an error: after an invocation ends (crashes aside), no record stays
   IN_PROGRESS under a fence it acquired, unless the store refused every try of that
   acquisition or of its FAILED write (then the lease expiry frees it);
@@ -28,7 +30,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from tests.access_log_data import truth
-from tests.faultsuite.faults import ACQUIRE, FAIL, LOST, THROTTLED
+from tests.faultsuite.faults import ACQUIRE, COMMIT, COMPLETE, FAIL, LOST, THROTTLED
 from tests.faultsuite.runner import AttemptResult, Trace
 from tests.faultsuite.schedule import ACCESS_LOG, DELETED
 from tests.faultsuite.world import MAX_ATTEMPTS, expected_result
@@ -133,12 +135,12 @@ def _completed_once(trace: Trace) -> list[Violation]:
                     f" record completed at fence {_field(record, 'attempts')}",
                 )
             )
-        if completed and not successes and not _maybe_completed_by_a_crash(trace, index):
+        if completed and not successes and not _completion_unknown(trace, index, pk):
             found.append(
                 Violation(
                     "completed once",
-                    f"object {index} is COMPLETED but no invocation reported success"
-                    " (and none that handled it crashed)",
+                    f"object {index} is COMPLETED but no invocation reported success (none that"
+                    " handled it crashed or had every answer to its completion lost)",
                 )
             )
         if completed and not trace.schedule.objects[index].hopeless:
@@ -186,9 +188,13 @@ def _truthful(trace: Trace, attempt: AttemptResult) -> list[Violation]:
                     f"{who}: lease_lost, but the record still holds its fence: {_summary(after)}",
                 )
             )
-        if outcome == "busy" and any(
-            call.kind == ACQUIRE and call.pk == pk and call.fault == LOST and call.applied
-            for call in attempt.calls
+        if (
+            outcome == "busy"
+            and line.get("holder") == attempt.plan.request_id
+            and any(
+                call.kind == ACQUIRE and call.pk == pk and call.fault == LOST and call.applied
+                for call in attempt.calls
+            )
         ):
             found.append(
                 Violation("truthful", f"{who}: busy, but the lease is its own (answer lost)")
@@ -230,13 +236,16 @@ def _no_lease_left(attempt: AttemptResult) -> list[Violation]:
     return found
 
 
-def _store_refused(attempt: AttemptResult, pk: str) -> bool:
-    """Whether the store refused every try of the acquisition or of the FAILED write of `pk`.
+def _store_refused(
+    attempt: AttemptResult, pk: str, kinds: tuple[str, ...] = (ACQUIRE, FAIL)
+) -> bool:
+    """Whether the store refused every try of one of the attempt's writes of `pk` (by default
+    its acquisition or its FAILED write): every answer was lost or throttled.
 
-    Then the worker cannot release what it holds (or does not know that it holds it: its
-    acquisition applied, the answers to every resend were lost or throttled), and the lease
-    running out is what frees the object."""
-    calls = [call for call in attempt.calls if call.pk == pk and call.kind in (ACQUIRE, FAIL)]
+    Then the worker cannot release what it holds (or does not know that it holds it), and the
+    lease running out is what frees the object; or it cannot know that its completion was
+    stored, and its invocation fails (the retry finds the record COMPLETED)."""
+    calls = [call for call in attempt.calls if call.pk == pk and call.kind in kinds]
     for _, group in groupby(calls, key=lambda call: (call.kind, call.digest)):
         tries = list(group)
         if len(tries) >= MAX_ATTEMPTS and all(c.fault in (LOST, THROTTLED) for c in tries):
@@ -244,9 +253,11 @@ def _store_refused(attempt: AttemptResult, pk: str) -> bool:
     return False
 
 
-def _maybe_completed_by_a_crash(trace: Trace, index: int) -> bool:
+def _completion_unknown(trace: Trace, index: int, pk: str) -> bool:
+    """Whether some worker may have completed the object without learning it did."""
     return any(
-        attempt.crashed and index in _objects_of(trace, attempt.invocation)
+        (attempt.crashed and index in _objects_of(trace, attempt.invocation))
+        or _store_refused(attempt, pk, (COMPLETE, COMMIT))
         for attempt in trace.attempts
     )
 

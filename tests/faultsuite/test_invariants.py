@@ -66,7 +66,10 @@ def attempt(
         attempt=0,
         plan=InvocationPlan(request_id, 0, FaultPlan(seed=1)),
         at_ms=0,
-        lines=[{"pk": PK, "outcome": outcome, "fence": fence} for outcome, fence in lines],
+        lines=[
+            {"pk": PK, "outcome": outcome, "fence": fence, "holder": request_id}
+            for outcome, fence in lines
+        ],
         error=error,
         calls=list(calls),
         after=after if after is not None else {PK: record("COMPLETED", 1)},
@@ -109,6 +112,26 @@ def test_busy_on_a_lease_our_own_resent_acquisition_took_is_a_lie() -> None:
     )
 
     assert "truthful" in invariants(found)
+
+
+def test_busy_on_a_lease_another_invocation_holds_is_true_even_after_our_own_resend() -> None:
+    own = Call(1, ACQUIRE, PK, "x", LOST, applied=True)
+    busy = attempt(("busy", 1), ("failed", 2), error="IncompleteBatchError", calls=(own,))
+    busy.lines[0]["holder"] = "s1-other"  # the event names the object twice: busy, then ours
+
+    found = check(trace(busy, attempt(("processed", 3)), final=record("COMPLETED", 3)))
+
+    assert "truthful" not in invariants(found)
+
+
+def test_a_completion_nobody_reported_is_allowed_only_if_its_answers_were_all_lost() -> None:
+    unreported = attempt(("failed", 1), error="InternalServerError")
+    lost = [Call(i, COMPLETE, PK, "c", LOST, applied=i == 0) for i in range(MAX_ATTEMPTS)]
+    unknown = attempt(("failed", 1), error="InternalServerError", calls=tuple(lost))
+    redelivered = attempt(("skipped", 1))
+
+    assert "completed once" in invariants(check(trace(unreported, redelivered)))
+    assert "completed once" not in invariants(check(trace(unknown, redelivered)))
 
 
 def test_an_object_failed_without_a_queued_event_is_silently_lost() -> None:
