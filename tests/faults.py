@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class Fault:
     content_type: str = "application/x-amz-json-1.0"
     # True: the request reaches the server and takes effect, only its response is lost.
     after_forwarding: bool = False
+    # > 0: no fault at all, the request is only held this long before it is forwarded.
+    delay_s: float = 0.0
 
 
 THROTTLED = Fault(
@@ -36,6 +39,7 @@ THROTTLED = Fault(
     b'"message":"Rate of requests exceeds the allowed throughput."}',
 )
 S3_UNAVAILABLE = Fault(503, b"", content_type="application/xml")
+SLOW = Fault(0, b"", delay_s=2.5)  # a slow answer: longer than a 1 s lease, no error
 LOST_RESPONSE = Fault(
     500,
     b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",'
@@ -101,6 +105,9 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
                     ),
                     None,
                 )
+            if fault is not None and fault.delay_s:
+                time.sleep(fault.delay_s)
+                fault = None
             if fault is not None and not fault.after_forwarding:
                 self._reply(fault.status, [("Content-Type", fault.content_type)], fault.body)
                 return
