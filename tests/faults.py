@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ConnectionClosedError
 
 
@@ -182,12 +183,9 @@ def faults_below_botocore(client: Any, operation: str, *faults: str) -> SendFaul
             client._endpoint.http_session.send(request)
             raise ConnectionClosedError(endpoint_url=request.url)
         if fault == THROTTLED_HERE:
-            return AWSResponse(
-                request.url,
-                THROTTLED.status,
-                {"Content-Type": THROTTLED.content_type},
-                _RawBody(THROTTLED.body),
-            )
+            headers = HTTPHeaders()
+            headers["Content-Type"] = THROTTLED.content_type
+            return AWSResponse(request.url, THROTTLED.status, headers, _RawBody(THROTTLED.body))
         return None
 
     client.meta.events.register(f"before-send.dynamodb.{operation}", before_send)

@@ -11,7 +11,7 @@ from chalicelib.errors import LeaseLostError
 from chalicelib.keys import idempotency_key
 from chalicelib.lease import LeaseKeeper, LeasePolicy
 from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
-from chalicelib.ports import Acquired, LeaseRequest, WorkContext
+from chalicelib.ports import Acquired, LeaseRequest, Release, Settled, WorkContext
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 from tests.unit.test_service import OBJ, World, handle, outcomes
 
@@ -114,12 +114,19 @@ def test_a_worker_that_lost_its_lease_stops_and_commits_nothing() -> None:
     assert world.logs.lines[-1]["outcome"] == "lease_lost"
 
 
+class CountedCompletions(InMemoryLockRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.completions: list[int] = []
+
+    def complete(self, release: Release) -> Settled:
+        self.completions.append(release.fence)
+        return super().complete(release)
+
+
 def test_a_worker_that_ignores_a_lost_lease_has_nothing_committed() -> None:
-    world = World()
+    world = World(locks=CountedCompletions())
     processor = FakeProcessor()
-    completions: list[int] = []
-    complete = world.locks.complete
-    world.locks.complete = lambda release: completions.append(release.fence) or complete(release)  # type: ignore[method-assign]
 
     def frozen_past_its_lease(obj: ObjectRef) -> None:
         world.clock.advance(61_000)
@@ -130,7 +137,7 @@ def test_a_worker_that_ignores_a_lost_lease_has_nothing_committed() -> None:
 
     processor.behaviour = frozen_past_its_lease
     assert outcomes(handle(world.pipeline(processor), OBJ)) == [("photo.jpg", "lease_lost", 1)]
-    assert completions == [2]  # only the new holder's
+    assert world.locks.completions == [2]  # type: ignore[attr-defined]  # the new holder's only
 
 
 class FlakyRenewals(InMemoryLockRepository):
