@@ -15,10 +15,9 @@ gzipped JSON), in the same transaction. A worker that takes over a record with p
 no older fence can move it any more, and commits the keys after the progress: it does not read
 the object again, which may have changed or gone since. The last step removes both attributes.
 
-The increments are checked whole before the first step (`checked_increments`): what could never
-commit fails permanently before anything is committed. A step whose answer was lost is recognised
-when its resend fails: the lock record comes back with the cancellation and shows the step's own
-progress (or the completion) under the caller's fence.
+The increments are checked whole before the first step: what could never commit fails
+permanently first. A step whose answer was lost is recognised when its resend fails: the lock
+record returned with the cancellation shows the step's own progress under the caller's fence.
 """
 
 from __future__ import annotations
@@ -198,8 +197,7 @@ class FencedCounterCommit:
     def _refused_step(
         self, release: Release, step: Step, item: Mapping[str, Any] | None
     ) -> Settled | None:
-        # Without the item (a server that names reasons only in its message) the refusal can
-        # only be read as a lost lease.
+        # Without the item (reasons named only in the message) it can only be a lost lease.
         if str((item or {}).get("attempts", {}).get("N")) != str(release.fence):
             return Settled.LEASE_LOST
         status = str((item or {}).get("status", {}).get("S"))

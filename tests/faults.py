@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ConnectionClosedError
 
 
@@ -28,6 +30,8 @@ class Fault:
     content_type: str = "application/x-amz-json-1.0"
     # True: the request reaches the server and takes effect, only its response is lost.
     after_forwarding: bool = False
+    # > 0: no fault at all, the request is only held this long before it is forwarded.
+    delay_s: float = 0.0
 
 
 THROTTLED = Fault(
@@ -36,6 +40,7 @@ THROTTLED = Fault(
     b'"message":"Rate of requests exceeds the allowed throughput."}',
 )
 S3_UNAVAILABLE = Fault(503, b"", content_type="application/xml")
+SLOW = Fault(0, b"", delay_s=2.5)  # a slow answer: longer than a 1 s lease, no error
 LOST_RESPONSE = Fault(
     500,
     b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",'
@@ -101,6 +106,9 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
                     ),
                     None,
                 )
+            if fault is not None and fault.delay_s:
+                time.sleep(fault.delay_s)
+                fault = None
             if fault is not None and not fault.after_forwarding:
                 self._reply(fault.status, [("Content-Type", fault.content_type)], fault.body)
                 return
@@ -175,12 +183,9 @@ def faults_below_botocore(client: Any, operation: str, *faults: str) -> SendFaul
             client._endpoint.http_session.send(request)
             raise ConnectionClosedError(endpoint_url=request.url)
         if fault == THROTTLED_HERE:
-            return AWSResponse(
-                request.url,
-                THROTTLED.status,
-                {"Content-Type": THROTTLED.content_type},
-                _RawBody(THROTTLED.body),
-            )
+            headers = HTTPHeaders()
+            headers["Content-Type"] = THROTTLED.content_type
+            return AWSResponse(request.url, THROTTLED.status, headers, _RawBody(THROTTLED.body))
         return None
 
     client.meta.events.register(f"before-send.dynamodb.{operation}", before_send)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 
+import pytest
+
 from chalicelib.errors import LeaseLostError
 from chalicelib.keys import idempotency_key
 from chalicelib.lease import LeaseKeeper, LeasePolicy
 from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
-from chalicelib.ports import Acquired, LeaseRequest, WorkContext
+from chalicelib.ports import Acquired, LeaseRequest, Release, Settled, WorkContext
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 from tests.unit.test_service import OBJ, World, handle, outcomes
 
@@ -112,12 +114,19 @@ def test_a_worker_that_lost_its_lease_stops_and_commits_nothing() -> None:
     assert world.logs.lines[-1]["outcome"] == "lease_lost"
 
 
+class CountedCompletions(InMemoryLockRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.completions: list[int] = []
+
+    def complete(self, release: Release) -> Settled:
+        self.completions.append(release.fence)
+        return super().complete(release)
+
+
 def test_a_worker_that_ignores_a_lost_lease_has_nothing_committed() -> None:
-    world = World()
+    world = World(locks=CountedCompletions())
     processor = FakeProcessor()
-    completions: list[int] = []
-    complete = world.locks.complete
-    world.locks.complete = lambda release: completions.append(release.fence) or complete(release)  # type: ignore[method-assign]
 
     def frozen_past_its_lease(obj: ObjectRef) -> None:
         world.clock.advance(61_000)
@@ -128,4 +137,31 @@ def test_a_worker_that_ignores_a_lost_lease_has_nothing_committed() -> None:
 
     processor.behaviour = frozen_past_its_lease
     assert outcomes(handle(world.pipeline(processor), OBJ)) == [("photo.jpg", "lease_lost", 1)]
-    assert completions == [2]  # only the new holder's
+    assert world.locks.completions == [2]  # type: ignore[attr-defined]  # the new holder's only
+
+
+class FlakyRenewals(InMemoryLockRepository):
+    """The first renewal raises (throttled past botocore's retries); later ones go through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def renew(self, pk: str, fence: int, lease_expires_at_ms: int) -> bool:
+        self.calls += 1
+        if self.calls == 1:
+            raise TimeoutError("throttled")
+        return super().renew(pk, fence, lease_expires_at_ms)
+
+
+def test_a_renewal_that_raises_is_logged_and_tried_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    locks, clock = FlakyRenewals(), FakeClock()
+    lease = keeper(locks, clock, seconds=1)
+    with caplog.at_level(logging.WARNING, logger="t"), lease:
+        time.sleep(0.9)
+    assert locks.calls >= 2
+    assert lease.renewals == locks.calls - 1
+    assert not lease.lost
+    assert any(record.getMessage() == "lease renewal failed" for record in caplog.records)
