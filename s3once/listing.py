@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import click
+from botocore.exceptions import ClientError
 
+from s3once.aws import OperatorError, error_code
 from s3once.s3_events import Upload
 
 # With versioning suspended every overwrite gets versionId "null", as the app's events parser.
@@ -44,7 +46,13 @@ def list_uploads(s3: Any, bucket: str, prefix: str, by_version: bool) -> Iterato
 
 
 def head_upload(s3: Any, bucket: str, key: str) -> Upload:
-    head = s3.head_object(Bucket=bucket, Key=key)
+    """The current upload of `bucket/key`, as its event would describe it."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if error_code(exc) in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
+            raise OperatorError(f"s3://{bucket}/{key} does not exist") from None
+        raise
     version = head.get("VersionId")
     return Upload(
         bucket,
