@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
 from typing import Any
 
@@ -19,6 +20,9 @@ LOCAL_TIMEOUT_MS = 60_000  # the Lambda timeout the local context pretends to ha
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the tool decides when to stop (it closes our
+    # stdin); the event in hand is finished, so no record is left under a live lease.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.path.insert(0, os.getcwd())
