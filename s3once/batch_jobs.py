@@ -8,6 +8,7 @@ import collections
 import csv
 import io
 import json
+import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -54,6 +55,24 @@ class JobRequest:
     with_versions: bool
     description: str
     priority: int = 10
+
+
+def submit(
+    s3: Any, s3control: Any, uploads: Iterable[Upload], request: JobRequest
+) -> tuple[int, str | None]:
+    """Write the manifest of `uploads` (spooled to a temporary file: a prefix may hold
+    billions) and create the job; returns (objects in the manifest, job id). Nothing to do:
+    (0, None), and neither is written."""
+    count = 0
+    with tempfile.TemporaryFile() as spool:
+        for upload in uploads:
+            spool.write(manifest_csv([upload], request.with_versions).encode("utf-8"))
+            count += 1
+        if not count:
+            return 0, None
+        spool.seek(0)
+        etag = write_manifest(s3, request.manifest_bucket, request.manifest_key, spool)
+    return count, create_job(s3control, request, etag)
 
 
 def write_manifest(s3: Any, bucket: str, key: str, body: IO[bytes] | bytes) -> str:

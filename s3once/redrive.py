@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -14,7 +13,7 @@ import click
 
 from s3once.aws import Aws, aws_errors
 from s3once.backfill import Summary, Target, deliver_all, find_unfinished
-from s3once.batch_jobs import JobRequest, create_job, manifest_csv, write_manifest
+from s3once.batch_jobs import JobRequest, submit
 from s3once.context import Context, ProcessorName, aws_options
 from s3once.delivery import Deliverer, LambdaInvoker, LocalHandler
 from s3once.listing import parse_s3_url
@@ -178,15 +177,11 @@ def _batch_job(
     report_bucket, report_prefix = parse_s3_url(
         report_url or f"s3://{target.bucket}/s3once/reports"
     )
-    with_versions = target.scope == "version"
-    with tempfile.TemporaryFile() as spool:
-        for upload in unfinished:
-            spool.write(manifest_csv([upload], with_versions).encode("utf-8"))
-        manifest = f"s3://{manifest_bucket}/{manifest_key}"
-        if dry_run or summary.unfinished == 0:
-            return {"manifest": None, "job_id": None}
-        spool.seek(0)
-        etag = write_manifest(aws.client("s3"), manifest_bucket, manifest_key, spool)
+    manifest = f"s3://{manifest_bucket}/{manifest_key}"
+    if dry_run:
+        for _ in unfinished:
+            pass
+        return {"manifest": None, "job_id": None}
     account = account_id or aws.client("sts").get_caller_identity()["Account"]
     function = function_name or obj.function_name()
     if not function.startswith("arn:"):
@@ -199,10 +194,12 @@ def _batch_job(
         manifest_key=manifest_key,
         report_bucket=report_bucket,
         report_prefix=report_prefix,
-        with_versions=with_versions,
+        with_versions=target.scope == "version",
         description=f"s3once backfill s3://{target.bucket}/{target.prefix} ({target.processor})",
     )
-    job_id = create_job(aws.client("s3control"), request, etag)
+    _, job_id = submit(aws.client("s3"), aws.client("s3control"), unfinished, request)
+    if job_id is None:
+        return {"manifest": None, "job_id": None}
     return {"manifest": manifest, "job_id": job_id}
 
 
