@@ -7,6 +7,7 @@ import json
 import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,21 +47,34 @@ class LocalHandler:
         self._log = log
         self._idle: queue.Queue[subprocess.Popen[str]] = queue.Queue()
         self._all: list[subprocess.Popen[str]] = []
+        self._lock = threading.Lock()
 
     def __enter__(self) -> LocalHandler:
-        for _ in range(self._count):
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "s3once.handler_worker"],
-                cwd=self._project_dir,
-                env=self._environment,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._log,
-                text=True,
-            )
-            self._all.append(worker)
-            self._idle.put(worker)
         return self
+
+    def _start(self) -> subprocess.Popen[str]:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "s3once.handler_worker"],
+            cwd=self._project_dir,
+            env=self._environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        self._all.append(worker)
+        return worker
+
+    def _take(self) -> subprocess.Popen[str]:
+        """An idle worker; a new one (started on demand, as Lambda does) while fewer than
+        `workers` run."""
+        with self._lock:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                if len(self._all) < self._count:
+                    return self._start()
+        return self._idle.get()
 
     def __exit__(
         self,
@@ -79,7 +93,7 @@ class LocalHandler:
                 worker.wait()
 
     def deliver(self, uploads: list[Upload]) -> Delivered:
-        worker = self._idle.get()
+        worker = self._take()
         try:
             assert worker.stdin is not None and worker.stdout is not None
             worker.stdin.write(json.dumps(created_event(*uploads)) + "\n")

@@ -15,7 +15,7 @@ from s3once.context import Context, ProcessorName, aws_options, processor_names
 from s3once.delivery import Delivered, LambdaInvoker, LocalHandler
 from s3once.listing import head_upload, parse_s3_url, upload_pk
 from s3once.lock_reads import make_processable, records_of_object
-from s3once.records import RecordView, iso
+from s3once.records import RecordView, age, iso
 from s3once.redrive import backfill
 from s3once.render import table
 from s3once.status import read_status
@@ -127,11 +127,21 @@ def show(obj: Context, url: str, as_json: bool) -> None:
     for number, record in enumerate(records):
         if number:
             click.echo()
-        fields = record.to_json(now)
-        width = max(len(name) for name in fields)
-        for name, value in fields.items():
-            if value is not None and name not in ("bucket", "key"):
-                click.echo(f"{name.ljust(width)}  {_value(value)}")
+        click.echo(_record_text(record, now))
+
+
+def _record_text(record: RecordView, now: int) -> str:
+    fields = record.to_json(now)
+    lines = [(name, fields[name]) for name in ("pk", "processor", "scope", "identity", "status")]
+    lines += [("attempts", record.attempts), ("owner", record.owner)]
+    if record.status == "IN_PROGRESS":
+        live = "ends" if record.lease_live(now) else "ended"
+        lines.append(("lease", f"{live} {fields['lease_expires_at']}"))
+    lines.append(("updated", f"{fields['updated_at']} ({age(now, record.updated_at_ms)} ago)"))
+    for name in ("last_error", "result"):
+        if fields[name] is not None:
+            lines.append((name, fields[name]))
+    return "\n".join(f"{name.ljust(9)} {_value(value)}" for name, value in lines)
 
 
 def _value(value: Any) -> str:

@@ -227,10 +227,13 @@ def _echo_summary(
             click.echo(f"job {extra['job_id']} created: `s3once status --job {extra['job_id']}`")
         else:
             click.echo("no manifest written, no job created")
+    elif not dry_run and not summary.events:
+        click.echo("nothing to deliver")
     elif not dry_run:
         outcomes = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary.outcomes.items()))
         click.echo(
-            f"delivered {summary.delivered} in {summary.events} events"
+            f"delivered {summary.delivered} in {summary.events}"
+            + (" event" if summary.events == 1 else " events")
             + (f": {outcomes}" if outcomes else "")
         )
         if extra.get("handler_log"):
