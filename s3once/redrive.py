@@ -33,7 +33,12 @@ VIAS = ["local", "lambda", "batch-operations"]
     help="Deliver through the handler in local processes, the deployed function (async"
     " invocations), or write a manifest and create an S3 Batch Operations job.",
 )
-@click.option("--function", "function_name", help="Name or ARN (default: the stage's).")
+@click.option(
+    "--function",
+    "function_name",
+    help="lambda: name or ARN (default: the stage's S3 handler); batch-operations: the"
+    " function's Batch Operations handler.",
+)
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option("--records-per-event", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--dry-run", is_flag=True, help="List and look up only; deliver nothing.")
@@ -68,8 +73,11 @@ def backfill(
     bucket, prefix = parse_s3_url(url)
     aws = obj.aws()
     target = Target(obj.lock_table, bucket, prefix, obj.processor(processor), obj.scope)
-    if via == "batch-operations" and not dry_run and not role_arn:
-        raise click.UsageError("--via batch-operations needs --role-arn (the job's role)")
+    if via == "batch-operations" and not dry_run and not (role_arn and function_name):
+        raise click.UsageError(
+            "--via batch-operations needs --role-arn (the job's role) and --function (the"
+            " function's S3 Batch Operations handler)"
+        )
     summary = Summary()
     started = time.time()
     extra: dict[str, Any] = {}

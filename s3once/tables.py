@@ -43,11 +43,13 @@ _INDEX_ATTRIBUTES: list[Any] = [
 ]
 
 
-def create_lock_table(client: DynamoDBClient, name: str) -> bool:
-    """Create the lock table (pk: String, on-demand, TTL on `expires_at`, the operator's
-    indexes); False if it existed (then any missing index is added)."""
-    if not _create_keyed_by_pk(client, name, indexes=list(LOCK_TABLE_INDEXES.values())):
-        add_missing_indexes(client, name)
+def create_lock_table(client: DynamoDBClient, name: str, indexes: bool = True) -> bool:
+    """Create the lock table (pk: String, on-demand, TTL on `expires_at`, and unless told
+    otherwise the operator's indexes); False if it existed (then any missing index is added)."""
+    wanted = list(LOCK_TABLE_INDEXES.values()) if indexes else None
+    if not _create_keyed_by_pk(client, name, indexes=wanted):
+        if indexes:
+            add_missing_indexes(client, name)
         return False
     client.update_time_to_live(
         TableName=name,
@@ -125,11 +127,12 @@ def required_tables(environment: dict[str, str]) -> list[str]:
     return names
 
 
-def create_required_tables(client: DynamoDBClient, environment: dict[str, str]) -> dict[str, bool]:
+def create_required_tables(
+    client: DynamoDBClient, environment: dict[str, str], indexes: bool = True
+) -> dict[str, bool]:
     """Create every table the app needs; maps each name to True if created, False if it existed."""
-    created = {
-        environment["LOCK_TABLE_NAME"]: create_lock_table(client, environment["LOCK_TABLE_NAME"])
-    }
+    lock_table = environment["LOCK_TABLE_NAME"]
+    created = {lock_table: create_lock_table(client, lock_table, indexes)}
     aggregates = environment.get("AGGREGATES_TABLE_NAME")
     if aggregates:
         created[aggregates] = create_aggregates_table(client, aggregates)

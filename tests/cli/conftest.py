@@ -101,20 +101,11 @@ class Stage:
 
 
 def make_stage(project: Path, dynamodb_url: str, s3_url: str, indexed: bool) -> Stage:
-    """Tables created by `s3once create-tables` (with its indexes), or without the indexes as a
-    table created before them; an empty bucket."""
+    """Tables created by `s3once create-tables`, with its indexes or without; an empty bucket."""
     stage = Stage(project, dynamodb_url, s3_url, unique_name("locks"), unique_name("uploads"))
     stage.s3.create_bucket(Bucket=stage.bucket)
-    if indexed:
-        created = stage.s3once("create-tables")
-        assert created.returncode == 0, created.stderr
-    else:
-        stage.dynamodb.create_table(
-            TableName=stage.table,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    created = stage.s3once("create-tables", *([] if indexed else ["--without-indexes"]))
+    assert created.returncode == 0, created.stderr
     return stage
 
 
