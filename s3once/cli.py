@@ -129,7 +129,10 @@ def report(obj: Context, as_json: bool, png: Path | None) -> None:
     if not table_name:
         raise click.UsageError(f"AGGREGATES_TABLE_NAME is not set for stage {obj.stage!r}")
     with local_run.local_aws(obj.project_dir, obj.stage, obj.aws_options.endpoint_url) as local:
-        aws = Aws(obj.aws_options.merged(AwsOptions(endpoint_url=local.endpoint_url)))
+        options = obj.aws_options
+        if local.state_path is not None:  # the embedded server: its URL, whatever else is set
+            options = options.merged(AwsOptions(endpoint_url=local.endpoint_url))
+        aws = Aws(options)
         dynamodb = aws.client("dynamodb")
         with aws_errors(aws, table=table_name):
             local.prepare_tables(dynamodb, environment, create=False)
