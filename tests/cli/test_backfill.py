@@ -215,3 +215,26 @@ def test_backfill_lookups_ask_again_for_unprocessed_keys_with_backoff() -> None:
         "k2": "FAILED",
     }
     assert len(sleeps) == 1
+
+
+def test_backfill_under_version_scope_tells_versions_apart(stage: Stage) -> None:
+    stage.s3.put_bucket_versioning(
+        Bucket=stage.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    first = stage.upload("v/doc.txt", b"same")
+    url = f"s3://{stage.bucket}/v/"
+    done = stage.json("backfill", url, IDEMPOTENCY_SCOPE="version")
+    assert (done["listed"], done["delivered"]) == (1, 1)
+    second = stage.upload("v/doc.txt", b"same")  # same content, a new version
+    assert first.etag == second.etag and first.version_id != second.version_id
+
+    again = stage.json("backfill", url, IDEMPOTENCY_SCOPE="version")
+
+    assert (again["listed"], again["unfinished"], again["delivered"]) == (1, 1, 1)
+    assert again["requests"]["s3.ListObjectVersions"] == 1
+    pks = set(stage.items())
+    assert pks == {
+        upload_pk(first, "version", PROCESSOR),
+        upload_pk(second, "version", PROCESSOR),
+    }
+    assert all("#v=" in pk for pk in pks)

@@ -170,3 +170,20 @@ def test_status_job_summarises_the_completion_report(s3: Any, s3_bucket: str) ->
     assert dict(summary.results) == {"processed": 2, "skipped": 1, "NotTextError: binary": 1}
     assert [task["Key"] for task in summary.failed_tasks] == ["d%20e.txt"]
     assert summary.report == f"s3://{s3_bucket}/{prefix}/manifest.json"
+
+
+def test_backfill_via_batch_operations_needs_a_role_and_the_function(
+    project: Any, moto_url: str, s3_bucket: str
+) -> None:
+    from tests.conftest import run_s3once
+
+    refused = run_s3once(
+        "backfill",
+        f"s3://{s3_bucket}/",
+        "--via",
+        "batch-operations",
+        cwd=project,
+        AWS_ENDPOINT_URL=moto_url,
+    )
+    assert refused.returncode == 2
+    assert "--via batch-operations needs --role-arn" in refused.stderr
