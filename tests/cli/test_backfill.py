@@ -139,6 +139,7 @@ def test_backfill_of_10000_objects_with_100_unfinished_costs_100_lookups_and_100
     assert len(recorder.records()) == summary["delivered"] == 100
     assert {record["s3"]["object"]["key"] for record in recorder.records()} == unfinished
     assert len(recorder.invocations) == summary["requests"]["lambda.Invoke"] == 10
+    assert summary["requests"]["s3.ListObjectsV2"] == 10
     assert {call.invocation_type for call in recorder.invocations} == {"Event"}
 
 
