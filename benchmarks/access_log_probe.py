@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from chalicelib.access_log.aggregate import HourTotals
 from chalicelib.access_log.processor import AccessLogProcessor
+from chalicelib.access_log.settings import AccessLogSettings
 from chalicelib.model import ObjectRef
 from chalicelib.ports import ObjectMetadata, UnguardedWork
 
@@ -56,7 +57,7 @@ def main(path: Path) -> dict[str, object]:
     logger = logging.getLogger("benchmarks.access_log")
     logger.addHandler(logging.NullHandler())
     logger.propagate = False
-    processor = AccessLogProcessor(FileStore(path), "auto", logger)
+    processor = AccessLogProcessor(FileStore(path), AccessLogSettings(shards=1), logger=logger)
     baseline = reset_peak_rss()
     started = time.perf_counter()
     result = processor.process(ObjectRef("local", str(path), etag="local"), UnguardedWork())
