@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-START = datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.UTC)
+# samples/access-logs was generated from requests starting here.
+SAMPLES_START = datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.UTC)
+# Generated requests start 20 days before today (UTC midnight): inside the processor's default
+# plausibility window around an upload made now, whenever the tests run.
+START = datetime.datetime.now(datetime.UTC).replace(
+    hour=0, minute=0, second=0, microsecond=0
+) - datetime.timedelta(days=20)
 STATUSES = (200, 200, 200, 200, 204, 206, 301, 304, 400, 403, 404, 404, 500, 502, 503)
 OFFSETS_MINUTES = (0, 0, -420, 120, 330, -150)  # -0700, +0200, +0530, -0230
 AGENTS = (
