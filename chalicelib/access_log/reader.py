@@ -18,7 +18,7 @@ from typing import BinaryIO, NamedTuple, TypeAlias
 from chalicelib.errors import NotTextError
 
 GZIP_MAGIC = b"\x1f\x8b"
-READ_BUFFER_BYTES = 1 << 20
+READ_BUFFER_BYTES = 128 * 1024  # also what a budget may count as read before it inflates
 CHUNK_BYTES = 256 * 1024
 MAX_LINE_BYTES = 64 * 1024
 # How much of the (decompressed) start of an object decides whether it is text at all.
