@@ -30,7 +30,7 @@ class FileStore:
         return ObjectMetadata("text/plain", self._path.stat().st_size, "local")
 
     def open(self, obj: ObjectRef) -> BinaryIO:
-        return self._path.open("rb", buffering=0)  # type: ignore[return-value]
+        return self._path.open("rb", buffering=0)
 
 
 def _status_kib(field: str) -> int:

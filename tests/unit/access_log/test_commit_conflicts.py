@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.access_log.aggregate import HourTotals, increments
 from chalicelib.dynamodb_counters import CONFLICT_RETRIES, FencedCounterCommit
+from chalicelib.model import JsonValue
 from chalicelib.ports import Release
 
 HOURS = ("2026-03-01T00", "2026-03-01T01")
@@ -59,7 +60,7 @@ class ContendedTable:
             self._held -= keys
         return {}
 
-    def hour_totals(self) -> dict[str, dict[str, object]]:
+    def hour_totals(self) -> dict[str, dict[str, JsonValue]]:
         hours: dict[str, HourTotals] = {}
         for pk, counters in self.counters.items():
             hours.setdefault(pk.partition("#")[0], HourTotals()).merge(
@@ -70,13 +71,11 @@ class ContendedTable:
 
 def _conflict(actions: int) -> ClientError:
     reasons = [{"Code": "None"}] + [{"Code": "TransactionConflict"}] * (actions - 1)
-    return ClientError(
-        {
-            "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-            "CancellationReasons": reasons,  # type: ignore[typeddict-unknown-key]
-        },
-        "TransactWriteItems",
-    )
+    response: Any = {
+        "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+        "CancellationReasons": reasons,
+    }
+    return ClientError(response, "TransactWriteItems")
 
 
 def release_of(file: int, shards: int) -> Release:
@@ -91,7 +90,7 @@ def release_of(file: int, shards: int) -> Release:
     )
 
 
-def expected(total: int) -> dict[str, dict[str, object]]:
+def expected(total: int) -> dict[str, dict[str, JsonValue]]:
     if not total:
         return {}
     one = HourTotals(requests=total, bytes=7 * total, status={200: total}).to_json()
