@@ -6,11 +6,13 @@ without a read: `requests`, `bytes`, `errors_4xx`, `errors_5xx` and `status_<cod
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from chalicelib.access_log.formats import (
+    MIN_LINE_BYTES,
     PATTERNS,
     LogFormat,
     UtcHour,
@@ -27,7 +29,7 @@ ERRORS_5XX = "errors_5xx"
 STATUS_PREFIX = "status_"
 SHARD_SEPARATOR = "#"
 # Keys (local minute, offset, status) counted before they are folded into totals per hour.
-MAX_KEYS = 50_000
+MAX_KEYS = 20_000
 MAX_KEPT_SAMPLES = 5
 
 
@@ -88,85 +90,84 @@ Key: TypeAlias = tuple[bytes, bytes, bytes]  # (local minute, offset, status) as
 class Tally:
     """Counts the lines of one format per (local minute, offset, status), in plain dicts.
 
-    A line costs one pattern match and two dict updates: no object per line, no time
-    conversion per line. A key's UTC hour is worked out once, when the key is first seen, and
+    A line costs one pattern match, one dict lookup and two list updates: no object of its own,
+    no time conversion. A key's UTC hour is worked out once, when the key is first seen, and
     handed to `admit` (which may refuse the file); lines whose time cannot be are rejected.
-    Past MAX_KEYS keys the counts are folded into totals per hour, so memory stays bounded
-    however many offsets and statuses a file mixes.
+    Lines too short to match any line of the format are set aside in C, unlooked at, so a
+    flood of tiny lines costs little. Past MAX_KEYS keys the counts are folded into totals per
+    hour, so memory stays bounded however many offsets and statuses a file mixes.
     """
 
     def __init__(self, log_format: LogFormat, admit: Callable[[UtcHour], None]) -> None:
         self._match = PATTERNS[log_format].match
+        self._min_bytes = MIN_LINE_BYTES[log_format]
         self._admit = admit
-        self._counts: dict[Key, int] = {}
-        self._sent: dict[Key, int] = {}
+        self._counts: dict[Key, list[int]] = {}  # [lines, bytes sent]
         self._hour_of: dict[Key, str | None] = {}
         self._hours: dict[tuple[bytes, bytes], UtcHour | None] = {}
         self._folded: dict[str, HourTotals] = {}
         self.hours: set[str] = set()
-        self.lines = 0  # not blank
+        self.lines = 0
         self.impossible_time: list[bytes] = []  # a few lines whose time cannot be, for samples
 
     def feed(self, lines: list[bytes]) -> list[bytes]:
-        """Count the lines (none empty); returns those that do not match the format."""
-        match = self._match
-        counts = self._counts
-        sent = self._sent
+        """Count the lines (none blank); returns those that do not match the format."""
+        self.lines += len(lines)
         misses: list[bytes] = []
+        if lines and min(map(len, lines)) < self._min_bytes:
+            lengths = list(map(len, lines))
+            misses = list(itertools.compress(lines, map(self._min_bytes.__gt__, lengths)))
+            lines = list(itertools.compress(lines, map(self._min_bytes.__le__, lengths)))
+        get = self._counts.get
         for line in lines:
-            found = match(line)
+            found = self._match(line)
             if found is None:
                 misses.append(line)
                 continue
-            key: Key = found.group(1, 2, 3)  # type: ignore[assignment]
-            try:
-                counts[key] += 1
-            except KeyError:
-                self._first(key, line)
-                counts[key] = 1
-            size = found.group(4)
+            minute, offset, status, size = found.groups()
+            key = (minute, offset, status)
+            entry = get(key)
+            if entry is None:
+                entry = self._first(key, line)
+            entry[0] += 1
             if size is not None:
-                sent[key] += int(size)
-        self.lines += len(lines)
-        if misses:
+                entry[1] += int(size)
+        if misses and b"\r" in b"".join(misses):
             misses = self._retry_stripped(misses)
-        if len(counts) > MAX_KEYS:
+        if len(self._counts) > MAX_KEYS:
             self._fold()
         return misses
 
     def _retry_stripped(self, misses: list[bytes]) -> list[bytes]:
-        # A CRLF line matches as it is; a line ending in several CRs, or a CR alone (a blank
-        # line), only without them.
+        # A CRLF line matches as it is; a line ending in several CRs only without them.
         retry = [line.rstrip(b"\r") for line in misses if line.endswith(b"\r")]
         if not retry:
             return misses
-        blank = sum(1 for line in retry if not line)
-        self.lines -= blank
-        self.lines -= len(retry) - blank  # counted again by feed
-        still = [line for line in misses if not line.endswith(b"\r")]
-        return still + self.feed([line for line in retry if line])
+        self.lines -= len(retry)  # counted again by feed
+        return [line for line in misses if not line.endswith(b"\r")] + self.feed(retry)
 
-    def _first(self, key: Key, line: bytes) -> None:
+    def _first(self, key: Key, line: bytes) -> list[int]:
         local_minute, offset, _ = key
         cache_key = hour_cache_key(local_minute, offset)
         try:
             hour = self._hours[cache_key]
         except KeyError:
             hour = self._hours[cache_key] = utc_hour(local_minute, offset)
-        self._sent[key] = 0
         if hour is None:
             self._hour_of[key] = None
             if len(self.impossible_time) < MAX_KEPT_SAMPLES:
                 self.impossible_time.append(line)
-            return
-        if hour.label not in self.hours:
-            self._admit(hour)
-            self.hours.add(hour.label)
-        self._hour_of[key] = hour.label
+        else:
+            if hour.label not in self.hours:
+                self._admit(hour)
+                self.hours.add(hour.label)
+            self._hour_of[key] = hour.label
+        entry = self._counts[key] = [0, 0]
+        return entry
 
     def _fold(self) -> None:
         hours = self._folded
-        for key, count in self._counts.items():
+        for key, (count, sent) in self._counts.items():
             hour = self._hour_of[key]
             if hour is None:
                 continue
@@ -175,14 +176,13 @@ class Tally:
                 totals = hours[hour] = HourTotals()
             status = int(key[2])
             totals.requests += count
-            totals.bytes += self._sent[key]
+            totals.bytes += sent
             if 400 <= status < 500:
                 totals.errors_4xx += count
             elif 500 <= status < 600:
                 totals.errors_5xx += count
             totals.status[status] = totals.status.get(status, 0) + count
         self._counts.clear()
-        self._sent.clear()
         self._hour_of.clear()
         self._hours.clear()
 

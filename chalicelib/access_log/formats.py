@@ -70,6 +70,8 @@ _COMBINED_LINE = re.compile(
     _FIELD * 3 + _TIME + b" " + _QUOTED + b" " + _STATUS + b" " + _BYTES + _END
 )
 PATTERNS = {LogFormat.S3: _S3_LINE, LogFormat.COMBINED: _COMBINED_LINE}
+# The shortest line each pattern can match (a test derives them from the patterns).
+MIN_LINE_BYTES = {LogFormat.S3: 52, LogFormat.COMBINED: 43}
 _MONTHS = {
     name.encode(): number
     for number, name in enumerate(

@@ -24,10 +24,13 @@ from chalicelib.ports import Clock, ObjectStore, ProcessingResult, SystemClock, 
 
 # Lines looked at to choose a format when ACCESS_LOG_FORMAT=auto.
 DETECTION_LINES = 50
+DETECTION_BATCHES = 4  # at most this much text is held to find them (a chunk each)
 MAX_LOGGED_SAMPLES = 5
 SAMPLE_BYTES = 200
-# The lease is checked (`work.check()`) at the end of a chunk once this many lines have passed.
+# The lease is checked (`work.check()`) at the end of a chunk once this many lines have passed;
+# a chunk counts as CHUNK_WEIGHT_LINES more, so that a flood of blank lines is checked too.
 CHECK_EVERY_LINES = 10_000
+CHUNK_WEIGHT_LINES = 500
 
 
 class AccessLogProcessor:
@@ -56,24 +59,22 @@ class AccessLogProcessor:
             head, batches = _head(batches, DETECTION_LINES)
             log_format = (
                 self._settings.log_format
-                or detect_format([line for batch in head for line in batch.lines])
+                or detect_format([line for batch in head for line in batch.lines][:DETECTION_LINES])
                 or LogFormat.COMBINED
             )
             samples.log_format = log_format
             tally = Tally(log_format, window.admit)
             too_long = unchecked = 0
             for batch in _chain(head, batches):
-                for line in tally.feed(batch.lines):
-                    samples.add("no match", line)
-                for line in batch.too_long:
-                    samples.add("too long", line)
+                misses = tally.feed(batch.lines)
+                samples.add("no match", misses)
+                samples.add("too long", batch.too_long)
                 too_long += len(batch.too_long)
-                unchecked += len(batch.lines)
+                unchecked += len(batch.lines) + CHUNK_WEIGHT_LINES
                 if unchecked >= CHECK_EVERY_LINES:
                     work.check()
                     unchecked = 0
-            for line in tally.impossible_time:
-                samples.add("impossible time", line)
+            samples.add("impossible time", tally.impossible_time)
         lines = tally.lines + too_long
         accepted = tally.accepted
         hours = tally.totals()
@@ -110,20 +111,19 @@ class _Samples:
         self._left = limit
         self.log_format: LogFormat | None = None
 
-    def add(self, reason: str, line: bytes) -> None:
-        if self._left <= 0:
-            return
-        self._left -= 1
-        log(
-            self._logger,
-            logging.WARNING,
-            "access log line rejected",
-            bucket=self._obj.bucket,
-            key=self._obj.key,
-            format=self.log_format.value if self.log_format else None,
-            reason=reason,
-            sample=escaped(line[:SAMPLE_BYTES]),
-        )
+    def add(self, reason: str, lines: list[bytes]) -> None:
+        for line in lines[: max(self._left, 0)]:
+            self._left -= 1
+            log(
+                self._logger,
+                logging.WARNING,
+                "access log line rejected",
+                bucket=self._obj.bucket,
+                key=self._obj.key,
+                format=self.log_format.value if self.log_format else None,
+                reason=reason,
+                sample=escaped(line[:SAMPLE_BYTES]),
+            )
 
 
 def escaped(data: bytes) -> str:
@@ -138,12 +138,13 @@ def _budgeted(text: LogText, budget: InflationBudget) -> Iterator[Batch]:
 
 
 def _head(batches: Iterator[Batch], lines: int) -> tuple[list[Batch], Iterator[Batch]]:
+    """The first batches, until they hold `lines` lines or DETECTION_BATCHES batches."""
     head: list[Batch] = []
     seen = 0
     for batch in batches:
         head.append(batch)
         seen += len(batch.lines)
-        if seen >= lines:
+        if seen >= lines or len(head) >= DETECTION_BATCHES:
             break
     return head, batches
 

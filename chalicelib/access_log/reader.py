@@ -52,7 +52,8 @@ TextStream: TypeAlias = "io.BufferedReader[_CountingReader] | gzip.GzipFile"
 
 
 class Batch(NamedTuple):
-    """The complete lines of one chunk: none empty, none longer than MAX_LINE_BYTES."""
+    """The complete lines of one chunk: none blank (empty or CRs only), none longer than
+    MAX_LINE_BYTES."""
 
     lines: list[bytes]
     too_long: list[bytes]  # the first MAX_LINE_BYTES of each longer line
@@ -114,11 +115,13 @@ class LogText:
                 carry, skipping = b"", True
             if not all(lines):
                 lines = list(filter(None, lines))
+            if b"\n\r" in chunk or (lines and lines[0][:1] == b"\r"):
+                lines = [line for line in lines if line.strip(b"\r")]  # CR-only: blank
             if lines and max(map(len, lines)) > MAX_LINE_BYTES:
                 too_long += [line[:MAX_LINE_BYTES] for line in lines if len(line) > MAX_LINE_BYTES]
                 lines = [line for line in lines if len(line) <= MAX_LINE_BYTES]
             yield Batch(lines, too_long)
-        if carry:
+        if carry.strip(b"\r"):
             yield Batch([carry], [])
 
 

@@ -10,11 +10,15 @@ import datetime
 import gzip
 import io
 import logging
+import re
 import tracemalloc
 from typing import BinaryIO
 
 import pytest
 
+from chalicelib.access_log import aggregate
+from chalicelib.access_log.aggregate import HourTotals
+from chalicelib.access_log.formats import MIN_LINE_BYTES, PATTERNS, LogFormat
 from chalicelib.access_log.processor import CHECK_EVERY_LINES, AccessLogProcessor
 from chalicelib.access_log.reader import READ_BUFFER_BYTES
 from chalicelib.access_log.settings import MIB, RATIO_FREE_BYTES, AccessLogSettings
@@ -27,7 +31,7 @@ from chalicelib.errors import (
 )
 from chalicelib.model import ObjectRef
 from chalicelib.ports import ObjectMetadata, ProcessingResult, UnguardedWork, WorkContext
-from tests.access_log_data import GzipBomb, Request, combined_line, log_bytes, requests
+from tests.access_log_data import GzipBomb, Request, combined_line, log_bytes, requests, truth
 
 UPLOAD = datetime.datetime(2026, 3, 10, 12, 30, tzinfo=datetime.UTC)
 UPLOAD_MS = int(UPLOAD.timestamp() * 1000)
@@ -278,3 +282,45 @@ def test_the_lease_is_checked_while_streaming_and_a_lost_lease_stops_the_work() 
     assert counting.checks >= 100_000 // (CHECK_EVERY_LINES * 5 // 4)
     assert losing.checks == 2
     assert stream.consumed < len(body) // 2
+
+
+def test_a_file_of_only_too_long_lines_is_read_in_flat_memory() -> None:
+    body = (b"a b " * 25_600 + b"\n") * 160  # 16 MB of 100 KiB lines, none kept
+    tracemalloc.start()
+    try:
+        result = run(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert (result.summary["lines"], result.summary["rejected"]) == (160, 160)
+    assert peak < len(body) + 4 * MIB  # the body itself is in memory here; nothing more
+
+
+def test_past_the_key_limit_counts_are_folded_into_hours_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(aggregate, "MAX_KEYS", 50)
+    items = requests(3000, hours=20, seed=12, start=UPLOAD - datetime.timedelta(hours=30))
+
+    result = run(log_bytes(items, "combined", garbage_every=100))
+
+    assert {
+        inc.key: HourTotals.from_counters(inc.deltas).to_json() for inc in result.increments
+    } == truth(items)
+    assert result.summary["accepted"] == 3000
+
+
+@pytest.mark.parametrize("log_format", list(LogFormat))
+def test_lines_shorter_than_a_format_allows_are_set_aside_unparsed(log_format: LogFormat) -> None:
+    shortest = re._parser.parse(PATTERNS[log_format].pattern).getwidth()[0]  # type: ignore[attr-defined]
+    good = log_bytes(
+        requests(5, 1, seed=1, start=UPLOAD - datetime.timedelta(hours=2)), log_format.value
+    )
+
+    result = run(
+        good + b"x\n" * 1000 + b"\r\n" * 10, AccessLogSettings(log_format=log_format, shards=1)
+    )
+
+    assert MIN_LINE_BYTES[log_format] == shortest
+    assert (result.summary["lines"], result.summary["accepted"]) == (1005, 5)
