@@ -72,6 +72,8 @@ class FixedClock:
 def quiet() -> logging.Logger:
     logger = logging.getLogger("test-hostile-logs")
     logger.propagate = False
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
     return logger
 
 
@@ -294,7 +296,7 @@ def test_a_file_of_only_too_long_lines_is_read_in_flat_memory() -> None:
         tracemalloc.stop()
 
     assert (result.summary["lines"], result.summary["rejected"]) == (160, 160)
-    assert peak < len(body) + 4 * MIB  # the body itself is in memory here; nothing more
+    assert peak < 4 * MIB  # the body was made before tracing began
 
 
 def test_past_the_key_limit_counts_are_folded_into_hours_exactly(
