@@ -59,11 +59,12 @@ def main(path: Path) -> dict[str, object]:
     logger.propagate = False
     processor = AccessLogProcessor(FileStore(path), AccessLogSettings(shards=1), logger=logger)
     baseline = reset_peak_rss()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = processor.process(ObjectRef("local", str(path), etag="local"), UnguardedWork())
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "baseline_rss_kib": baseline,
         "peak_rss_kib": peak_rss_kib(),
         "summary": dict(result.summary),
