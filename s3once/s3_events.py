@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,11 @@ class Upload:
     etag: str
     size: int
     version_id: str | None = None
+
+
+def _now() -> str:
+    """The current time as S3 writes an eventTime: `2026-01-01T00:00:00.000Z`."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def next_sequencer() -> str:
@@ -37,7 +43,7 @@ def created_record(upload: Upload, region: str = "us-east-1") -> dict[str, Any]:
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": region,
-        "eventTime": "2026-01-01T00:00:00.000Z",
+        "eventTime": _now(),  # S3 says when the upload happened: it was just made
         "eventName": "ObjectCreated:Put",
         "userIdentity": {"principalId": "AWS:LOCALUSER"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
