@@ -127,6 +127,23 @@ def test_in_sequence_the_first_route_processes_and_the_others_skip(
     )
 
 
+def at_once(deliver: dict[str, Callable[[], str]]) -> dict[str, str]:
+    """Every route's delivery in a thread of its own, released together."""
+    start = threading.Barrier(len(deliver))
+    reported: dict[str, str] = {}
+
+    def run(route: str) -> None:
+        start.wait()
+        reported[route] = deliver[route]()
+
+    threads = [threading.Thread(target=run, args=(route,)) for route in deliver]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return reported
+
+
 @pytest.mark.dynamodb_local_only
 def test_at_once_one_route_processes_and_every_other_skips_or_is_busy_then_skips(
     make_app: Any, logs: LogLines
@@ -138,18 +155,7 @@ def test_at_once_one_route_processes_and_every_other_skips_or_is_busy_then_skips
     ]
     for upload in uploads:
         deliver = deliveries(app, upload, logs)
-        start = threading.Barrier(len(ROUTES))
-        reported: dict[str, str] = {}
-
-        def run(route: str, deliver: dict[str, Callable[[], str]] = deliver) -> None:
-            start.wait()
-            reported[route] = deliver[route]()
-
-        threads = [threading.Thread(target=run, args=(route,)) for route in ROUTES]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        reported = at_once(deliver)
         retried = {route: deliver[route]() for route, out in reported.items() if out == "busy"}
 
         assert sorted(reported) == sorted(ROUTES)
