@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from chalice.test import LambdaContext
+from chalice.local import LambdaContext
 
 from chalicelib.errors import IncompleteBatchError
 from chalicelib.logs import LOGGER_NAME, JsonFormatter, get_logger
