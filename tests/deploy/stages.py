@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,22 +37,58 @@ class Stage:
         document: dict[str, Any] = json.loads(self.policy_file.read_text(encoding="utf-8"))
         return document
 
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """Every function the stage deploys (they share the stage's role)."""
+        return deployed_handlers(tuple(sorted(self.environment.items())))
+
     def platform_permissions(self) -> list[Permission]:
-        """What Lambda itself does with the function's role: write its logs, and send events
-        that failed every retry to the on-failure destination."""
-        group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{self.function_name}"
+        """What Lambda itself does with the functions' role: write each function's logs, send
+        events that failed every retry to the on-failure destination, and, on a stage with
+        the SQS route, poll and delete the queue's messages (the event source mapping)."""
         runtime = "the Lambda runtime"
-        return [
-            Permission("logs:CreateLogGroup", group, runtime),
-            Permission("logs:CreateLogGroup", group + ":*", runtime),
-            Permission("logs:CreateLogStream", f"{group}:log-stream:{LOG_STREAM}", runtime),
-            Permission("logs:PutLogEvents", f"{group}:log-stream:{LOG_STREAM}", runtime),
+        permissions = []
+        for handler in self.functions:
+            name = f"{self.app_name}-{self.name}-{handler}"
+            group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{name}"
+            permissions += [
+                Permission("logs:CreateLogGroup", group, runtime),
+                Permission("logs:CreateLogGroup", group + ":*", runtime),
+                Permission("logs:CreateLogStream", f"{group}:log-stream:{LOG_STREAM}", runtime),
+                Permission("logs:PutLogEvents", f"{group}:log-stream:{LOG_STREAM}", runtime),
+            ]
+        permissions.append(
             Permission(
                 "sqs:SendMessage",
                 f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.failure_queue_name}",
                 "Lambda's on-failure destination for asynchronous invocations",
-            ),
-        ]
+            )
+        )
+        queue = self.environment.get("SQS_QUEUE_NAME")
+        if queue:
+            mapping = "the SQS event source mapping of on_sqs_message"
+            permissions += [
+                Permission(action, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", mapping)
+                for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+            ]
+        return permissions
+
+
+@functools.cache
+def deployed_handlers(environment: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The handlers app.py registers under a stage's environment, as `chalice deploy` imports
+    it: each becomes a function named `<app>-<stage>-<handler>`."""
+    saved = dict(os.environ)
+    os.environ.update(dict(environment))
+    try:
+        spec = importlib.util.spec_from_file_location("app_for_stage", PROJECT_DIR / "app.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return tuple(sorted(module.app.handler_map))
 
 
 def load_stages(project_dir: Path = PROJECT_DIR) -> list[Stage]:
