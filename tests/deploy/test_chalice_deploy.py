@@ -1,8 +1,9 @@
 """`chalice deploy` and `chalice delete` of the dev stage, offline against moto.
 
-The run follows docs/deploy.md: the CloudFormation stack for the lock table and the failed-event
-queue, `chalice deploy --stage dev`, the asynchronous invoke settings Chalice cannot express,
-then `chalice delete`. The upload bucket already has a notification of its own, which must
+The run follows docs/deploy.md: the CloudFormation stack for the lock table, the failed-event
+queue and (dev has the SQS route) the events queue, `chalice deploy --stage dev`, the settings
+Chalice cannot express (asynchronous retries, ReportBatchItemFailures on the SQS mapping), then
+`chalice delete`. The upload bucket already has a notification of its own, which must
 survive both the deploy and the delete.
 """
 
@@ -23,6 +24,7 @@ from tests.deploy.stages import PROJECT_DIR, Stage, load_stages
 CFN_TEMPLATE = PROJECT_DIR / "infra" / "cloudformation" / "resources.yaml"
 MAX_RETRIES = 2
 MAX_EVENT_AGE_S = 6 * 3600
+ASYNC_HANDLERS = ("on_object_created", "on_eventbridge_object_created")
 
 
 @dataclass
@@ -43,6 +45,13 @@ class Deployment:
         )
         response.pop("ResponseMetadata")
         return dict(response)
+
+
+def sqs_mapping(awslambda: Any, function_name: str) -> dict[str, Any]:
+    """The function's one event source mapping (as `aws lambda list-event-source-mappings`)."""
+    mappings = awslambda.list_event_source_mappings()["EventSourceMappings"]
+    (mapping,) = [m for m in mappings if m["FunctionArn"].endswith(":function:" + function_name)]
+    return dict(mapping)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +77,11 @@ def deployed(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     cloudformation.create_stack(
         StackName=stack,
         TemplateBody=CFN_TEMPLATE.read_text(encoding="utf-8"),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage.name}],
+        Parameters=[
+            {"ParameterKey": "Stage", "ParameterValue": stage.name},
+            {"ParameterKey": "WithEventsQueue", "ParameterValue": "true"},
+            {"ParameterKey": "UploadBucket", "ParameterValue": bucket},
+        ],
     )
     (description,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
@@ -78,11 +91,17 @@ def deployed(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         project, "deploy", "--stage", stage.name, environment={"AWS_ENDPOINT_URL": moto_url}
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    boto3.client("lambda", endpoint_url=moto_url).put_function_event_invoke_config(
-        FunctionName=stage.function_name,
-        MaximumRetryAttempts=MAX_RETRIES,
-        MaximumEventAgeInSeconds=MAX_EVENT_AGE_S,
-        DestinationConfig={"OnFailure": {"Destination": outputs["FailedEventsQueueArn"]}},
+    awslambda = boto3.client("lambda", endpoint_url=moto_url)
+    for handler in ASYNC_HANDLERS:
+        awslambda.put_function_event_invoke_config(
+            FunctionName=f"{stage.app_name}-{stage.name}-{handler}",
+            MaximumRetryAttempts=MAX_RETRIES,
+            MaximumEventAgeInSeconds=MAX_EVENT_AGE_S,
+            DestinationConfig={"OnFailure": {"Destination": outputs["FailedEventsQueueArn"]}},
+        )
+    mapping = sqs_mapping(awslambda, f"{stage.app_name}-{stage.name}-on_sqs_message")
+    awslambda.update_event_source_mapping(
+        UUID=mapping["UUID"], FunctionResponseTypes=["ReportBatchItemFailures"]
     )
     yield Deployment(stage, project, moto_url, existing, outputs, result.stdout)
 
@@ -175,6 +194,21 @@ def test_failed_events_go_to_the_stage_queue_after_bounded_retries(deployed: Dep
         config["DestinationConfig"]["OnFailure"]["Destination"]
         == (deployed.outputs["FailedEventsQueueArn"])
     )
+
+
+@pytest.mark.slow
+def test_deploy_creates_every_route_and_the_sqs_mapping_reports_batch_item_failures(
+    deployed: Deployment,
+) -> None:
+    awslambda = deployed.client("lambda")
+    names = {f["FunctionName"] for f in awslambda.list_functions()["Functions"]}
+    prefix = f"{deployed.stage.app_name}-{deployed.stage.name}-"
+    mapping = sqs_mapping(awslambda, prefix + "on_sqs_message")
+
+    assert {prefix + handler for handler in deployed.stage.functions} <= names
+    assert mapping["EventSourceArn"] == deployed.outputs["EventsQueueArn"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 10
 
 
 @pytest.mark.slow
