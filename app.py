@@ -48,7 +48,7 @@ on_object_created.event_class = S3NotificationEvent
 
 # The other routes to the same records (README "Routes"): S3 notifications queued in SQS (only
 # on stages that name a queue), EventBridge "Object Created" events, S3 Batch Operations tasks.
-routes = RouteSettings.from_environ(os.environ)
+route_settings = RouteSettings.from_environ(os.environ)
 
 
 def _invocation(context: Any) -> Invocation:
@@ -58,9 +58,11 @@ def _invocation(context: Any) -> Invocation:
     )
 
 
-if routes.sqs_queue_name:
+if route_settings.sqs_queue_name:
 
-    @app.on_sqs_message(queue=routes.sqs_queue_name, batch_size=routes.sqs_batch_size)
+    @app.on_sqs_message(
+        queue=route_settings.sqs_queue_name, batch_size=route_settings.sqs_batch_size
+    )
     def on_sqs_message(event: SQSEvent) -> dict[str, Any]:
         return route_handlers(settings).sqs(event.to_dict(), _invocation(event.context))
 
