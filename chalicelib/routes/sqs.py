@@ -1,7 +1,9 @@
 """S3 event notifications queued in SQS: one message at a time, each with a fate of its own.
 
-S3 (or an SNS subscription with raw delivery) puts the notification's JSON in the message
-body. Each message is parsed and delivered as an event of its own, so a busy or failed message
+The message body holds an S3 notification (queued by S3 itself, or by an SNS subscription with
+raw message delivery), an SNS envelope around one (`Type: Notification`, the notification in
+`Message`: S3 -> SNS -> SQS fan-out), or an EventBridge S3 event (a rule targeting the queue).
+Each message is parsed and delivered as an event of its own, so a busy or failed message
 is reported alone in `batchItemFailures` and the batch's finished messages are deleted from the
 queue rather than delivered again. The `s3:TestEvent` S3 sends when the notification is
 configured is dropped. A body that is not an S3 notification is reported failed: SQS delivers
@@ -23,6 +25,7 @@ from chalicelib.errors import IncompleteBatchError, InvalidEventError
 from chalicelib.events import ParsedEvent, parse_event
 from chalicelib.logs import log
 from chalicelib.routes.delivery import Delivery, Fate
+from chalicelib.routes.eventbridge import parse_eventbridge
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,23 @@ def _read_body(message_id: str, body: object, where: str) -> QueuedMessage:
     except ValueError as exc:
         return QueuedMessage(message_id, None, f"{where}.body is not JSON: {exc}")
     try:
-        return QueuedMessage(message_id, parse_event(notification))
+        return QueuedMessage(message_id, _parse_body(notification, where))
     except InvalidEventError as exc:
         return QueuedMessage(message_id, None, f"{where}.body: {exc}")
+
+
+def _parse_body(body: object, where: str) -> ParsedEvent:
+    if isinstance(body, Mapping) and body.get("Type") == "Notification" and "TopicArn" in body:
+        message = body.get("Message")
+        if not isinstance(message, str):
+            raise InvalidEventError(f"{where}.body.Message (SNS) is not a string")
+        try:
+            body = json.loads(message)
+        except ValueError as exc:
+            raise InvalidEventError(f"{where}.body.Message (SNS) is not JSON: {exc}") from None
+    if isinstance(body, Mapping) and "detail-type" in body:
+        return parse_eventbridge(body)
+    return parse_event(body)
 
 
 def answer_messages(

@@ -144,7 +144,6 @@ def at_once(deliver: dict[str, Callable[[], str]]) -> dict[str, str]:
     return reported
 
 
-@pytest.mark.dynamodb_local_only
 def test_at_once_one_route_processes_and_every_other_skips_or_is_busy_then_skips(
     make_app: Any, logs: LogLines
 ) -> None:

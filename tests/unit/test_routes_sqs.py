@@ -11,7 +11,7 @@ from chalicelib.errors import IncompleteBatchError, InvalidEventError
 from chalicelib.events import parse_event
 from chalicelib.model import LockStatus, ObjectRef
 from s3once.s3_events import Upload, created_event
-from tests.route_events import fixture, sqs_batch, sqs_message
+from tests.route_events import eventbridge_created, fixture, sqs_batch, sqs_message
 from tests.unit.routes_world import INVOCATION, RouteWorld, client_error
 
 A = Upload("uploads", "a.txt", "e" * 32, 5)
@@ -175,3 +175,31 @@ def test_a_batch_whose_messages_cannot_be_named_is_refused_whole(
 ) -> None:
     with pytest.raises(InvalidEventError, match=message):
         RouteWorld().routes().sqs(event, INVOCATION)
+
+
+def test_a_notification_fanned_out_through_sns_is_unwrapped() -> None:
+    world = RouteWorld()
+    notification = created_event(B)
+    envelope = {
+        "Type": "Notification",
+        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:uploads",
+        "Subject": "Amazon S3 Notification",
+        "Message": json.dumps(notification),
+        "Timestamp": "2026-01-01T00:00:00.000Z",
+    }
+
+    response = world.routes().sqs(sqs_batch(sqs_message(envelope, "sns")), INVOCATION)
+
+    assert response == {"batchItemFailures": []}
+    assert world.processor.processed == parse_event(notification).objects
+
+
+def test_an_eventbridge_event_queued_by_a_rule_reaches_the_same_record() -> None:
+    world = RouteWorld()
+
+    world.routes().sqs(sqs_batch(sqs_message(eventbridge_created(B), "eb")), INVOCATION)
+    again = world.routes().sqs(sqs_batch(sqs_message(created_event(B), "s3")), INVOCATION)
+
+    assert again == {"batchItemFailures": []}
+    assert [obj.key for obj in world.processor.processed] == ["b c+d.txt"]
