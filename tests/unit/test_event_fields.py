@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib import event_fields as fields
 from chalicelib.errors import InvalidEventError
@@ -196,3 +200,38 @@ def test_event_time_in_epoch_milliseconds(value: object, expected: int | None) -
 def test_bad_event_times_are_refused(value: object) -> None:
     with pytest.raises(InvalidEventError, match=r"Records\[0\]\.eventTime"):
         fields.event_time_ms(value, "Records[0]")
+
+
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(alphabet=st.one_of(st.characters(), st.characters(categories=["Cs"]))),
+    st.text(alphabet='0123456789abcdefT:.+-Z"%', max_size=40),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+)
+VALIDATORS: dict[str, Callable[[object, str], object]] = {
+    "bucket_name": fields.bucket_name,
+    "etag": fields.etag,
+    "version_id": fields.version_id,
+    "sequencer": fields.sequencer,
+    "size": fields.size,
+    "event_time_ms": fields.event_time_ms,
+    "object_key": lambda value, where: fields.object_key(value, where, url_encoded=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALIDATORS))
+@settings(max_examples=300)
+@given(value=ANY_VALUE)
+def test_validators_raise_nothing_but_invalid_event_error(name: str, value: object) -> None:
+    try:
+        result = VALIDATORS[name](value, WHERE)
+    except InvalidEventError as exc:
+        assert WHERE in str(exc)
+        str(exc).encode("utf-8")  # printable in a log line
+        return
+    if isinstance(result, str):
+        result.encode("utf-8")  # valid UTF-8, fit for DynamoDB and headers
