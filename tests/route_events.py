@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from s3once.s3_events import Upload, created_event, next_sequencer
+from tests.conftest import FIXTURES_DIR
 
-ROUTE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "events"
 EVENT_TIME = "2026-01-01T00:00:00Z"
 
 
 def fixture(name: str) -> Any:
-    return json.loads((ROUTE_FIXTURES / name).read_text(encoding="utf-8"))
+    return json.loads((FIXTURES_DIR / name).read_text(encoding="utf-8"))
 
 
 def sqs_message(body: object, message_id: str | None = None) -> dict[str, Any]:
