@@ -51,12 +51,15 @@ def queued(*uploads: Upload) -> dict[str, Any]:
     return sqs_batch(*(sqs_message(created_event(upload)) for upload in uploads))
 
 
-def eventbridge_created(upload: Upload, reason: str = "PutObject") -> dict[str, Any]:
+def eventbridge_created(
+    upload: Upload, reason: str = "PutObject", sequencer: str | None = None
+) -> dict[str, Any]:
+    """`sequencer`: the one S3 gave the upload's notification (the same upload has one)."""
     obj: dict[str, Any] = {
         "key": upload.key,
         "size": upload.size,
         "etag": upload.etag,
-        "sequencer": next_sequencer(),
+        "sequencer": sequencer or next_sequencer(),
     }
     if upload.version_id:
         obj["version-id"] = upload.version_id
