@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from s3once.stage import load_config, stage_environment, stage_names
 from tests.deploy.iam import ACCOUNT, REGION, Permission
+from tests.e2e.routes_app import app_as_deployed
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HANDLER = "on_object_created"
@@ -74,21 +72,10 @@ class Stage:
         return permissions
 
 
-@functools.cache
 def deployed_handlers(environment: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     """The handlers app.py registers under a stage's environment, as `chalice deploy` imports
     it: each becomes a function named `<app>-<stage>-<handler>`."""
-    saved = dict(os.environ)
-    os.environ.update(dict(environment))
-    try:
-        spec = importlib.util.spec_from_file_location("app_for_stage", PROJECT_DIR / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return tuple(sorted(module.app.handler_map))
+    return tuple(sorted(app_as_deployed(dict(environment)).handler_map))
 
 
 def load_stages(project_dir: Path = PROJECT_DIR) -> list[Stage]:

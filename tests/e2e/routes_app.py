@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import os
 from typing import Any
 
+from tests.conftest import PROJECT_DIR
 from tests.e2e.conftest import AppUnderTest
 
 SQS_FUNCTION = "on_sqs_message"
@@ -33,3 +37,24 @@ def lambda_sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str
             for message in messages
         ]
     }
+
+
+def app_as_deployed(environment: dict[str, str]) -> Any:
+    """The Chalice app object of a fresh import of app.py under `environment` alone, as
+    `chalice deploy` imports it with a stage's variables: what it registers is what deploys."""
+    return _imported(tuple(sorted(environment.items())))
+
+
+@functools.cache
+def _imported(environment: tuple[tuple[str, str], ...]) -> Any:
+    saved = dict(os.environ)
+    os.environ.update(dict(environment))
+    try:
+        spec = importlib.util.spec_from_file_location("app_as_deployed", PROJECT_DIR / "app.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return module.app

@@ -12,8 +12,10 @@ from chalicelib.model import IdempotencyScope, ObjectRef
 from s3once.s3_events import created_event, put_upload
 from tests.conftest import unique_name
 from tests.e2e.conftest import AppUnderTest
-from tests.e2e.routes_app import SQS_FUNCTION, invoke, lambda_sqs_event
-from tests.route_events import queued, sqs_batch, sqs_message
+from tests.e2e.routes_app import SQS_FUNCTION, app_as_deployed, invoke, lambda_sqs_event
+from tests.route_events import sqs_batch, sqs_message
+
+STAGE_BASICS = {"APP_BUCKET_NAME": "uploads-stage", "LOCK_TABLE_NAME": "locks-stage"}
 
 
 def queue_for_bucket(app: AppUnderTest, moto_url: str, name: str) -> tuple[Any, str, str]:
@@ -92,18 +94,17 @@ def test_a_message_whose_object_is_busy_is_the_only_one_delivered_again(make_app
     assert sorted(statuses.values()) == ["COMPLETED", "IN_PROGRESS"]
 
 
-def test_a_stage_without_a_queue_has_no_sqs_function(make_app: Any) -> None:
-    app: AppUnderTest = make_app()
+def test_a_stage_without_a_queue_has_no_sqs_function() -> None:
+    app = app_as_deployed(STAGE_BASICS)
 
-    assert SQS_FUNCTION not in app.module.app.handler_map
-    assert not [s for s in app.module.app.event_sources if type(s).__name__ == "SQSEventConfig"]
+    assert SQS_FUNCTION not in app.handler_map
+    assert not [s for s in app.event_sources if type(s).__name__ == "SQSEventConfig"]
 
 
-def test_a_stage_with_a_queue_subscribes_its_function_to_it(make_app: Any) -> None:
-    queue = unique_name("events")
-    app: AppUnderTest = make_app(SQS_QUEUE_NAME=queue, SQS_BATCH_SIZE="5")
+def test_a_stage_with_a_queue_subscribes_its_function_to_it() -> None:
+    app = app_as_deployed({**STAGE_BASICS, "SQS_QUEUE_NAME": "q-1", "SQS_BATCH_SIZE": "5"})
 
-    (source,) = [s for s in app.module.app.event_sources if type(s).__name__ == "SQSEventConfig"]
+    (source,) = [s for s in app.event_sources if type(s).__name__ == "SQSEventConfig"]
 
-    assert (source.name, source.queue, source.batch_size) == (SQS_FUNCTION, queue, 5)
-    assert invoke(app, SQS_FUNCTION, queued()) == {"batchItemFailures": []}
+    assert (source.name, source.queue, source.batch_size) == (SQS_FUNCTION, "q-1", 5)
+    assert SQS_FUNCTION in app.handler_map
