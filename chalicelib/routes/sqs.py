@@ -59,13 +59,18 @@ def _read_body(message_id: str, body: object, where: str) -> QueuedMessage:
     if not isinstance(body, str):
         return QueuedMessage(message_id, None, f"{where}.body is not a string")
     try:
-        notification = json.loads(body)
-    except ValueError as exc:
-        return QueuedMessage(message_id, None, f"{where}.body is not JSON: {exc}")
-    try:
-        return QueuedMessage(message_id, _parse_body(notification, where))
+        return QueuedMessage(message_id, _parse_body(_json(body, f"{where}.body"), where))
     except InvalidEventError as exc:
-        return QueuedMessage(message_id, None, f"{where}.body: {exc}")
+        return QueuedMessage(message_id, None, str(exc))
+
+
+def _json(text: str, where: str) -> object:
+    try:
+        return json.loads(text)
+    except RecursionError:  # the decoder's own guard against deep nesting
+        raise InvalidEventError(f"{where} nests too deep to read") from None
+    except ValueError as exc:  # not JSON, or a number of more than 4,300 digits
+        raise InvalidEventError(f"{where} is not JSON: {str(exc)[:200]}") from None
 
 
 def _parse_body(body: object, where: str) -> ParsedEvent:
@@ -73,13 +78,13 @@ def _parse_body(body: object, where: str) -> ParsedEvent:
         message = body.get("Message")
         if not isinstance(message, str):
             raise InvalidEventError(f"{where}.body.Message (SNS) is not a string")
-        try:
-            body = json.loads(message)
-        except ValueError as exc:
-            raise InvalidEventError(f"{where}.body.Message (SNS) is not JSON: {exc}") from None
-    if isinstance(body, Mapping) and "detail-type" in body:
-        return parse_eventbridge(body)
-    return parse_event(body)
+        body = _json(message, f"{where}.body.Message (SNS)")
+    try:
+        if isinstance(body, Mapping) and "detail-type" in body:
+            return parse_eventbridge(body)
+        return parse_event(body)
+    except InvalidEventError as exc:
+        raise InvalidEventError(f"{where}.body: {exc}") from None
 
 
 def answer_messages(

@@ -108,8 +108,14 @@ def test_the_s3_test_event_message_is_dropped_without_processing() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ["not json", json.dumps(fixture("awslambdago__s3-batch-job-event-response.json")), "[]"],
-    ids=["not-json", "not-a-notification", "a-list"],
+    [
+        "not json",
+        json.dumps(fixture("awslambdago__s3-batch-job-event-response.json")),
+        "[]",
+        "[" * 100_000 + "]" * 100_000,
+        "1" * 5000,
+    ],
+    ids=["not-json", "not-a-notification", "a-list", "deeply-nested", "huge-number"],
 )
 def test_a_message_that_is_no_s3_notification_fails_alone(body: str) -> None:
     world = RouteWorld()
