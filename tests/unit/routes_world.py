@@ -76,7 +76,7 @@ class RouteWorld:
             processor=self.processor,
             clock=self.clock,
             scope=IdempotencyScope.CONTENT,
-            lease=LeasePolicy(fixed_seconds=60, margin_seconds=10),
+            lease=LeasePolicy(60),
             record_ttl_days=30,
             logger=logger,
         )

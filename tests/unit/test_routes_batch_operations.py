@@ -8,6 +8,8 @@ import pytest
 
 from chalicelib.errors import InvalidEventError, PermanentProcessingError
 from chalicelib.model import LockStatus, ObjectRef
+from s3once.batch_jobs import manifest_csv
+from s3once.s3_events import Upload
 from tests.route_events import batch_invocation, batch_task, fixture
 from tests.unit.routes_world import INVOCATION, RouteWorld, client_error
 
@@ -195,3 +197,19 @@ def test_an_invocation_that_cannot_be_answered_is_refused(
 ) -> None:
     with pytest.raises(InvalidEventError, match=message):
         RouteWorld().routes().batch_operations(event, INVOCATION)
+
+
+@pytest.mark.parametrize(
+    "key", ["a b+c.txt", "q1,2 #3 100%.csv", "reports/ü ß/☃.log", "%2B", "plain/key.txt"]
+)
+def test_a_key_from_s3once_backfills_manifest_reaches_the_route_as_the_same_key(key: str) -> None:
+    (line,) = manifest_csv([Upload("uploads", key, "e" * 32, 1)], with_versions=False).splitlines()
+    bucket, encoded = line.split(",")  # Batch Operations passes the manifest's key field as is
+    world = world_with(ObjectRef("uploads", key, etag="e" * 32))
+    task = batch_task(bucket, "x")
+    task["s3Key"] = encoded
+
+    response = world.routes().batch_operations(batch_invocation(task), INVOCATION)
+
+    assert world.locator.calls == [("uploads", key, None)]
+    assert results(response) == [("Succeeded", "processed")]
