@@ -257,11 +257,11 @@ def test_the_stack_gives_batch_operations_a_role_that_invokes_only_the_route(
         f":function:{deployed.stage.app_name}-{deployed.stage.name}-on_batch_operations_task"
     )
     assert grants["ReadManifests"][1] == (
-        f"arn:aws:s3:::{JOB_BUCKET}/s3-once/batch-operations/manifests/*"
+        f"arn:aws:s3:::{JOB_BUCKET}/s3once/manifests/*"
     )
     assert grants["WriteReports"] == (
         "s3:PutObject",
-        f"arn:aws:s3:::{JOB_BUCKET}/s3-once/batch-operations/reports/*",
+        f"arn:aws:s3:::{JOB_BUCKET}/s3once/reports/*",
     )
 
 
