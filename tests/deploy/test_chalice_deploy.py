@@ -256,9 +256,7 @@ def test_the_stack_gives_batch_operations_a_role_that_invokes_only_the_route(
     assert grants["InvokeTheRoute"][1].endswith(
         f":function:{deployed.stage.app_name}-{deployed.stage.name}-on_batch_operations_task"
     )
-    assert grants["ReadManifests"][1] == (
-        f"arn:aws:s3:::{JOB_BUCKET}/s3once/manifests/*"
-    )
+    assert grants["ReadManifests"][1] == (f"arn:aws:s3:::{JOB_BUCKET}/s3once/manifests/*")
     assert grants["WriteReports"] == (
         "s3:PutObject",
         f"arn:aws:s3:::{JOB_BUCKET}/s3once/reports/*",
