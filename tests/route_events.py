@@ -13,10 +13,11 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from s3once.s3_events import Upload, created_event, next_sequencer
+from s3once.s3_events import FIXED_EVENT_TIME, Upload, created_event, next_sequencer
 from tests.conftest import FIXTURES_DIR
 
-EVENT_TIME = "2026-01-01T00:00:00Z"
+# EventBridge writes its `time` to the second: the upload's eventTime without milliseconds.
+EVENT_TIME = FIXED_EVENT_TIME[:19] + "Z"
 
 
 def fixture(name: str) -> Any:
@@ -69,7 +70,7 @@ def eventbridge_created(
         "detail-type": "Object Created",
         "source": "aws.s3",
         "account": "123456789012",
-        "time": EVENT_TIME,
+        "time": upload.event_time[:19] + "Z",
         "region": "us-east-1",
         "resources": [f"arn:aws:s3:::{upload.bucket}"],
         "detail": {
