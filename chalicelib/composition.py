@@ -19,7 +19,7 @@ from chalicelib.ports import SystemClock
 from chalicelib.processors import build_processor
 from chalicelib.s3_objects import S3ObjectStore
 from chalicelib.service import IdempotentPipeline, LeasePolicy
-from chalicelib.settings import LEASE_MARGIN_SECONDS, Settings
+from chalicelib.settings import DEFAULT_LEASE_SECONDS, Settings
 
 
 def client_config() -> Config:
@@ -48,9 +48,7 @@ def pipeline(settings: Settings) -> IdempotentPipeline:
         processor=build_processor(settings.processor, objects, settings.access_log_format),
         clock=SystemClock(),
         scope=settings.scope,
-        lease=LeasePolicy(
-            fixed_seconds=settings.lease_seconds, margin_seconds=LEASE_MARGIN_SECONDS
-        ),
+        lease=LeasePolicy(settings.lease_seconds or DEFAULT_LEASE_SECONDS),
         record_ttl_days=settings.record_ttl_days,
         logger=get_logger(),
     )
