@@ -5,7 +5,7 @@ Every design handles the same objects, first delivered (fresh), then delivered a
 them alike. Two backends:
 
 - instant: each request is answered at once with the response DynamoDB Local gave that design at
-  the same step (see `benchmarks/wire.py`); the time is the thread's CPU time per object, the
+  the same step (see `benchmarks/wire.py`); the time is the process's CPU time per object, the
   client's own work, which load on the shared machine does not inflate as it does wall time;
 - DynamoDB Local: in memory, over loopback: wall-clock time, CPU plus a round trip per request.
 
@@ -42,7 +42,7 @@ class Subject:
     design: Design
     counter: RequestCounter = field(default_factory=RequestCounter)
     stub: InstantDynamoDB | None = None
-    cpu_clock: bool = False  # the instant backend: time the thread's CPU, not the wall
+    cpu_clock: bool = False  # the instant backend: time the process's CPU (all its threads)
     scripts: dict[str, list[RecordedResponse]] = field(default_factory=dict)
     micros: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
     requests: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PHASES, 0))
@@ -81,35 +81,43 @@ def record_scripts(subject: Subject) -> None:
         recorder.detach(client)
 
 
-def run_phase(subject: Subject, phase: str, objects: Sequence[ObjectRef], keep: bool) -> None:
-    if subject.stub is not None:
-        subject.stub.play(subject.scripts[phase])
-    deliver = subject.design.deliver
-    counter = subject.counter
-    requests, sent = counter.requests, counter.request_bytes
-    timings = subject.micros[phase]
-    # Answered instantly, an object costs only CPU: the thread's CPU time is what is measured,
-    # whatever else the machine runs. Against a server, the wall-clock time.
-    clock = time.thread_time_ns if subject.cpu_clock else time.perf_counter_ns
-    for obj in objects:
-        started = clock()
-        deliver(obj)
-        elapsed = clock() - started
-        if keep:
-            timings.append(elapsed / 1000)
-    if keep:
-        subject.requests[phase] += counter.requests - requests
-        subject.request_bytes[phase] += counter.request_bytes - sent
-        subject.objects[phase] += len(objects)
+def run_phase(
+    subjects: Sequence[Subject], phase: str, objects: Sequence[ObjectRef], keep: bool
+) -> None:
+    """Each object through every design in turn, so that all of them see the same load."""
+    for subject in subjects:
+        if subject.stub is not None:
+            subject.stub.play(subject.scripts[phase])
+    before = [(s.counter.requests, s.counter.request_bytes) for s in subjects]
+    clocks = [time.process_time_ns if s.cpu_clock else time.perf_counter_ns for s in subjects]
+    timings: list[list[float]] = [[] for _ in subjects]
+    delivers = [s.design.deliver for s in subjects]
+    for index in range(len(objects) // len(subjects)):
+        for position, deliver in enumerate(delivers):
+            # Answered instantly, an object costs only CPU: the process's CPU time (all its
+            # threads) is measured, which load on the shared machine inflates far less than the
+            # wall. Against a server, the wall-clock time.
+            clock = clocks[position]
+            obj = objects[index * len(subjects) + position]
+            started = clock()
+            deliver(obj)
+            timings[position].append((clock() - started) / 1000)
+    if not keep:
+        return
+    for subject, (requests, sent), measured in zip(subjects, before, timings, strict=True):
+        subject.micros[phase] += measured
+        subject.requests[phase] += subject.counter.requests - requests
+        subject.request_bytes[phase] += subject.counter.request_bytes - sent
+        subject.objects[phase] += len(measured)
 
 
 def run_rounds(subjects: Sequence[Subject], rounds: int, size: int) -> None:
     for index in range(-1, rounds):  # round -1 warms every design up and is not kept
         shift = index % len(subjects)
-        for subject in [*subjects[shift:], *subjects[:shift]]:
-            objects = batch(f"round-{index}", size)
-            for phase in PHASES:
-                run_phase(subject, phase, objects, keep=index >= 0)
+        order = [*subjects[shift:], *subjects[:shift]]
+        objects = batch(f"round-{index}", size * len(order))
+        for phase in PHASES:
+            run_phase(order, phase, objects, keep=index >= 0)
 
 
 def p99(values: Sequence[float]) -> float:
