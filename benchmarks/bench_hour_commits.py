@@ -55,7 +55,7 @@ def counter_key(hour: str, file_index: int, shards: int) -> str:
 
 
 def worker(label: str, files: int, shards: int, start: Barrier) -> tuple[float, float, int]:
-    client = boto3.session.Session().client("dynamodb", config=composition.client_config())
+    client = composition.dynamodb_client(boto3.session.Session())
     counter = RequestCounter()
     counter.attach(client)
     locks = DynamoDBLockRepository(

@@ -28,7 +28,7 @@ from chalicelib.logs import get_logger
 from chalicelib.model import IdempotencyScope, ObjectRef
 from chalicelib.ports import ProcessingResult, SystemClock, WorkContext
 from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
-from chalicelib.settings import LEASE_MARGIN_SECONDS
+from chalicelib.settings import DEFAULT_LEASE_SECONDS
 from s3once.tables import create_lock_table
 
 
@@ -122,14 +122,14 @@ def powertools(session: boto3.session.Session, table: str) -> Design:
 
 
 def s3once(session: boto3.session.Session, table: str) -> Design:
-    client = session.client("dynamodb", config=composition.client_config())
+    client = composition.dynamodb_client(session)
     create_lock_table(client, table)
     pipeline = IdempotentPipeline(
         locks=DynamoDBLockRepository(client, table),
         processor=NoopProcessor(),
         clock=SystemClock(),
         scope=IdempotencyScope.CONTENT,
-        lease=LeasePolicy(fixed_seconds=None, margin_seconds=LEASE_MARGIN_SECONDS),
+        lease=LeasePolicy(DEFAULT_LEASE_SECONDS),
         record_ttl_days=30,
         logger=quiet_logger("benchmarks.s3once"),
     )
