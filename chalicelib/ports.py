@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
+import os
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TypeAlias
@@ -13,7 +13,7 @@ from chalicelib.model import JsonMap, LockRecord, LockStatus, ObjectRef
 
 
 def new_lease_token() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as unique as a uuid4, without building one
 
 
 @dataclass(frozen=True)
