@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from chalicelib.access_log.processor import AccessLogProcessor
 from chalicelib.errors import ConfigurationError
 from chalicelib.ports import ObjectStore, Processor
-from chalicelib.processors.content_type import ContentTypeProcessor
 
 
 def build_processor(name: str, objects: ObjectStore, access_log_format: str = "auto") -> Processor:
-    if name == ContentTypeProcessor.name:
+    """Imports only the processor asked for: a cold start pays for no other one's modules."""
+    if name == "content-type":
+        from chalicelib.processors.content_type import ContentTypeProcessor
+
         return ContentTypeProcessor(objects)
-    if name == AccessLogProcessor.name:
+    if name == "access-log":
+        from chalicelib.access_log.processor import AccessLogProcessor
+
         return AccessLogProcessor(objects, access_log_format)
     raise ConfigurationError(f"unknown processor {name!r}")
