@@ -17,16 +17,15 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from types import TracebackType
+from typing import NamedTuple
 
 from chalicelib.errors import LeaseLostError
 from chalicelib.logs import log
 from chalicelib.ports import Clock, LockRepository
 
 
-@dataclass(frozen=True)
-class LeasePolicy:
+class LeasePolicy(NamedTuple):
     """How long an acquisition holds its object unrenewed; renewed every third of that."""
 
     seconds: int

@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol, TypeAlias
+from typing import BinaryIO, NamedTuple, Protocol, TypeAlias
 
 from chalicelib.model import JsonMap, LockRecord, LockStatus, ObjectRef
 
@@ -35,8 +35,7 @@ class LeaseRequest:
     token: str = field(default_factory=new_lease_token)
 
 
-@dataclass(frozen=True)
-class Acquired:
+class Acquired(NamedTuple):
     """The caller holds the lease; `fence` is the record's new `attempts` value.
 
     `resume_commit`: a previous holder began committing the effects that go with the completion
@@ -54,8 +53,7 @@ class Acquired:
         return self.previous_status is LockStatus.IN_PROGRESS
 
 
-@dataclass(frozen=True)
-class Refused:
+class Refused(NamedTuple):
     """Someone finished the object (COMPLETED) or holds a live lease (IN_PROGRESS)."""
 
     record: LockRecord
@@ -64,16 +62,14 @@ class Refused:
 Acquisition: TypeAlias = Acquired | Refused
 
 
-@dataclass(frozen=True)
-class CounterIncrement:
+class CounterIncrement(NamedTuple):
     """Amounts to add to the named counters of one aggregate item (keyed by `key`)."""
 
     key: str
     deltas: Mapping[str, int]
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     """How a holder ends its lease: completion with a result, or failure with an error.
 
     `increments` are effects committed with the completion: they take effect together with it,
@@ -139,8 +135,7 @@ class LockRepository(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ObjectMetadata:
+class ObjectMetadata(NamedTuple):
     content_type: str
     size: int
     etag: str
@@ -156,15 +151,14 @@ class ObjectStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ProcessingResult:
+class ProcessingResult(NamedTuple):
     """What a processor returns: `summary` is stored as the record's `result`.
 
     `increments` are counter changes that must take effect exactly once: they are committed
     with the completion of the lock record, in one fenced transaction.
     """
 
-    summary: JsonMap = field(default_factory=dict)
+    summary: JsonMap = {}  # noqa: RUF012 (never mutated: a processor returns a new map)
     increments: tuple[CounterIncrement, ...] = ()
 
 

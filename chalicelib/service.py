@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.errors import (
     IncompleteBatchError,
@@ -46,14 +47,12 @@ _LEVELS = {
 }
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     request_id: str
     remaining_ms: int | None = None  # None: no deadline known (local runs)
 
 
-@dataclass(frozen=True)
-class BatchSummary:
+class BatchSummary(NamedTuple):
     records: list[RecordOutcome]
 
     def to_dict(self) -> dict[str, object]:
