@@ -6,7 +6,6 @@ import enum
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple, Protocol, TypeAlias
 
 from chalicelib.model import JsonMap, LockRecord, LockStatus, ObjectRef
@@ -16,23 +15,40 @@ def new_lease_token() -> str:
     return os.urandom(16).hex()  # as unique as a uuid4, without building one
 
 
-@dataclass(frozen=True)
-class LeaseRequest:
-    """Everything one acquisition writes.
-
-    `token` is unique to this acquisition and stored on the record: when the answer to the
-    write is lost and the resent write finds the record taken, the token tells whether it was
-    taken by this very acquisition. (The owner's request id cannot tell: Lambda's retries of an
-    asynchronous invocation run under the same request id.)
-    """
-
+class _LeaseRequestFields(NamedTuple):
     pk: str
     obj: ObjectRef
     owner: str
     now_ms: int
     lease_expires_at_ms: int
     expires_at: int  # epoch seconds, the table's TTL attribute
-    token: str = field(default_factory=new_lease_token)
+    token: str
+
+
+class LeaseRequest(_LeaseRequestFields):
+    """Everything one acquisition writes.
+
+    `token` is unique to this acquisition and stored on the record: when the answer to the
+    write is lost and the resent write finds the record taken, the token tells whether it was
+    taken by this very acquisition. (The owner's request id cannot tell: Lambda's retries of an
+    asynchronous invocation run under the same request id.) A new one is drawn unless given.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        pk: str,
+        obj: ObjectRef,
+        owner: str,
+        now_ms: int,
+        lease_expires_at_ms: int,
+        expires_at: int,
+        token: str | None = None,
+    ) -> LeaseRequest:
+        return super().__new__(
+            cls, pk, obj, owner, now_ms, lease_expires_at_ms, expires_at, token or new_lease_token()
+        )
 
 
 class Acquired(NamedTuple):
