@@ -17,12 +17,32 @@ if TYPE_CHECKING:
 HELD_BY_ME = "#status = :in_progress AND #attempts = :fence"
 
 _SERIALIZER = TypeSerializer()
+_NUMBER_LIMIT = 10**38  # DynamoDB numbers hold 38 significant digits
 
 
 def attribute_value(value: object) -> AttributeValueTypeDef:
     """`value` as a DynamoDB attribute; maps may hold floats, which DynamoDB takes as Decimals
     (a JSON round trip gives each the Decimal of its JSON text)."""
     if isinstance(value, Mapping):
+        flat = _flat_map(value)
+        if flat is not None:
+            return flat
         value = json.loads(json.dumps(value), parse_float=Decimal)
     serialized: AttributeValueTypeDef = _SERIALIZER.serialize(value)
     return serialized
+
+
+def _flat_map(value: Mapping[object, object]) -> AttributeValueTypeDef | None:
+    """The common result, a map of strings and whole numbers, without the JSON round trip and
+    the generic serializer (the same attribute value they give); None for anything else."""
+    items: dict[str, AttributeValueTypeDef] = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            return None
+        if type(item) is str:
+            items[key] = {"S": item}
+        elif type(item) is int and -_NUMBER_LIMIT < item < _NUMBER_LIMIT:
+            items[key] = {"N": str(item)}
+        else:
+            return None
+    return {"M": items}
