@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from boto3.dynamodb.types import TypeSerializer
-
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
@@ -16,19 +14,23 @@ if TYPE_CHECKING:
 # Expects #status, #attempts, :in_progress and :fence to be bound.
 HELD_BY_ME = "#status = :in_progress AND #attempts = :fence"
 
-_SERIALIZER = TypeSerializer()
 _NUMBER_LIMIT = 10**38  # DynamoDB numbers hold 38 significant digits
 
 
 def attribute_value(value: object) -> AttributeValueTypeDef:
     """`value` as a DynamoDB attribute; maps may hold floats, which DynamoDB takes as Decimals
     (a JSON round trip gives each the Decimal of its JSON text)."""
+    if type(value) is str:  # an error message
+        return {"S": value}
     if isinstance(value, Mapping):
         flat = _flat_map(value)
         if flat is not None:
             return flat
         value = json.loads(json.dumps(value), parse_float=Decimal)
-    serialized: AttributeValueTypeDef = _SERIALIZER.serialize(value)
+    # Imported here: only values other than text and flat maps need it, and a cold start does not.
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialized: AttributeValueTypeDef = TypeSerializer().serialize(value)
     return serialized
 
 

@@ -36,6 +36,14 @@ def test_a_map_is_stored_as_the_generic_serializer_stores_it(value: dict[str, ob
     assert attribute_value(value) == generic(value)
 
 
+WHOLE = st.one_of(st.text(), st.integers(-(10**37), 10**37), st.booleans(), st.none())
+
+
+@given(st.one_of(WHOLE, st.lists(WHOLE, max_size=4)))
+def test_any_other_value_is_stored_as_the_generic_serializer_stores_it(value: object) -> None:
+    assert attribute_value(value) == TypeSerializer().serialize(value)
+
+
 def test_a_result_of_strings_and_whole_numbers_takes_the_fast_path() -> None:
     assert attribute_value({"content_type": "image/png", "size": 5}) == {
         "M": {"content_type": {"S": "image/png"}, "size": {"N": "5"}}
