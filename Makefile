@@ -45,9 +45,9 @@ $(BENCH_STAMP): $(PY_STAMP) requirements-bench.txt
 bench: $(PY_STAMP) $(BENCH_STAMP) $(NODE_STAMP)
 	$(PY) -m benchmarks --write docs/benchmarks.md
 
-## package: the deployment package, reproducible, with bytecode: STAGE=<stage>, build/package/<stage>
+## package: the stage's Terraform package, reproducible, with bytecode: STAGE=<stage> (default dev)
 package: $(PY_STAMP)
-	$(PY) -m scripts.package --stage $(or $(STAGE),dev) --out build/package/$(or $(STAGE),dev)
+	$(PY) -m scripts.package --stage $(or $(STAGE),dev) --out build/terraform/$(or $(STAGE),dev)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .s3once
