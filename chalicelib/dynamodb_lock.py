@@ -36,17 +36,13 @@ _NEW_RECORD = "NEW"
 _SETTLED = {LockStatus.COMPLETED: Settled.COMPLETED, LockStatus.FAILED: Settled.FAILED}
 
 # The acquisition's request, kept small: the client's CPU grows with every name and value it
-# serialises and signs. Attribute names with an underscore cannot be DynamoDB reserved words
-# and appear as they are; the others are aliased, with short placeholders.
+# serialises and signs. Only the names DynamoDB reserves (status, owner, bucket, key) are
+# aliased, and size, which is also a function; the others appear as they are.
 _ACQUIRE_NAMES = {
-    "#pk": "pk",
     "#st": "status",
-    "#at": "attempts",
     "#ow": "owner",
     "#bk": "bucket",
     "#ky": "key",
-    "#et": "etag",
-    "#sq": "sequencer",
     "#sz": "size",
 }
 _ACQUIRE_SETS = ", ".join(
@@ -54,7 +50,7 @@ _ACQUIRE_SETS = ", ".join(
         # Every operand reads the item as it was before this write.
         f"{FROM_ATTRIBUTE} = if_not_exists(#st, :nw)",
         "#st = :ip",
-        "#at = if_not_exists(#at, :0) + :1",
+        "attempts = if_not_exists(attempts, :0) + :1",
         "lease_expires_at = :ls",
         "#ow = :ow",
         "created_at = if_not_exists(created_at, :now)",
@@ -67,7 +63,7 @@ _ACQUIRE_SETS = ", ".join(
 # acquired again.
 _ACQUIRE_REMOVES = "last_error"
 _ACQUIRE_CONDITION = (
-    "attribute_not_exists(#pk) OR #st = :fd OR (#st = :ip AND lease_expires_at < :now)"
+    "attribute_not_exists(pk) OR #st = :fd OR (#st = :ip AND lease_expires_at < :now)"
 )
 _IN_PROGRESS: AttributeValueTypeDef = {"S": LockStatus.IN_PROGRESS.value}
 _FAILED: AttributeValueTypeDef = {"S": LockStatus.FAILED.value}
@@ -106,9 +102,9 @@ class DynamoDBLockRepository:
         for name, value in (
             ("#bk", obj.bucket),
             ("#ky", obj.key),
-            ("#et", obj.etag),
+            ("etag", obj.etag),
             ("version_id", obj.version_id),
-            ("#sq", obj.sequencer),
+            ("sequencer", obj.sequencer),
             ("#sz", obj.size),
         ):
             if value is None:
