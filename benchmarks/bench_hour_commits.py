@@ -8,7 +8,7 @@ that hour (chosen per file, so one transaction still carries them all under the 
 On DynamoDB Local. It applies transactions one at a time and never answers
 TransactionConflict, so this measures the client and the local server, not DynamoDB's limits on
 one item (1,000 WCU/s per partition, 2 WCU per transactional write, conflicts rejected rather
-than queued): the capacity arithmetic for those is in the README.
+than queued). Sharded hour items are not in the application yet: the runs use K=1.
 """
 
 from __future__ import annotations
