@@ -8,7 +8,7 @@ that hour (chosen per file, so one transaction still carries them all under the 
 On DynamoDB Local. It applies transactions one at a time and never answers
 TransactionConflict, so this measures the client and the local server, not DynamoDB's limits on
 one item (1,000 WCU/s per partition, 2 WCU per transactional write, conflicts rejected rather
-than queued). Sharded hour items are not in the application yet: the runs use K=1.
+than queued): with K shards an hour takes K times the commits before it reaches them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import boto3
 
 from benchmarks.wire import RequestCounter
 from chalicelib import composition
+from chalicelib.access_log.aggregate import HourTotals, increments
+from chalicelib.access_log.processor import shard_of
 from chalicelib.dynamodb_counters import FencedCounterCommit
 from chalicelib.dynamodb_lock import DynamoDBLockRepository
 from chalicelib.model import ObjectRef
@@ -33,7 +35,7 @@ from s3once.local_servers import OFFLINE_CREDENTIALS, dynamodb_local
 from s3once.tables import create_aggregates_table, create_lock_table
 
 WORKERS = (1, 2, 4, 8)
-SHARDS = (1,)  # sharded hour items are not in the application yet
+SHARDS = (1, 4)  # 4: the default of ACCESS_LOG_SHARDS
 FILES = 120  # per configuration, shared among its workers
 HOUR = "2026-11-28T21"
 LOCK_TABLE = "bench-hour-locks"
@@ -49,9 +51,11 @@ DELTAS = {
 }
 
 
-def counter_key(hour: str, file_index: int, shards: int) -> str:
-    """The item a file's increments for `hour` go to: the hour itself, or one of its shards."""
-    return hour if shards == 1 else f"{hour}#{file_index % shards}"
+def counter_key(hour: str, label: str, index: int, shards: int) -> str:
+    """The item a file's increments for `hour` go to, chosen as the processor chooses it."""
+    obj = ObjectRef("logs", f"{label}/{index}.log", etag=f"{index:032x}", size=1)
+    (increment,) = increments({hour: HourTotals()}, shard_of(obj, shards))
+    return increment.key
 
 
 def worker(label: str, files: int, shards: int, start: Barrier) -> tuple[float, float, int]:
@@ -73,7 +77,7 @@ def worker(label: str, files: int, shards: int, start: Barrier) -> tuple[float, 
             LeaseRequest(pk, obj, label, now, now + 60_000, now // 1000 + 3600)
         )
         assert isinstance(acquired, Acquired)
-        increment = CounterIncrement(counter_key(HOUR, index, shards), DELTAS)
+        increment = CounterIncrement(counter_key(HOUR, label, index, shards), DELTAS)
         release = Release(pk, acquired.fence, now, now // 1000 + 3600, {}, None, (increment,))
         assert locks.complete(release)
     return started, time.perf_counter(), counter.requests - sent

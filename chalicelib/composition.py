@@ -8,6 +8,7 @@ touches the network at import time. Endpoints come from boto3's standard configu
 from __future__ import annotations
 
 import functools
+import os
 from typing import TYPE_CHECKING
 
 import boto3
@@ -62,7 +63,7 @@ def pipeline(settings: Settings) -> IdempotentPipeline:
     locks = DynamoDBLockRepository(dynamodb, settings.lock_table_name, counters)
     return IdempotentPipeline(
         locks=locks,
-        processor=build_processor(settings.processor, objects, settings.access_log_format),
+        processor=build_processor(settings.processor, objects, os.environ),
         clock=SystemClock(),
         scope=settings.scope,
         lease=LeasePolicy(settings.lease_seconds or DEFAULT_LEASE_SECONDS),

@@ -50,8 +50,8 @@ class LocalAws:
 
 
 @contextlib.contextmanager
-def local_aws(project_dir: Path, stage: str) -> Iterator[LocalAws]:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+def local_aws(project_dir: Path, stage: str, endpoint: str | None = None) -> Iterator[LocalAws]:
+    endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         yield LocalAws(endpoint, state_path=None)
         return
@@ -86,7 +86,7 @@ def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path 
     paths = sorted(path for path in files.rglob("*") if path.is_file())
     if not paths:
         raise click.ClickException(f"no files under {files}")
-    with local_aws(project_dir, stage) as aws:
+    with local_aws(project_dir, stage, environment.get("AWS_ENDPOINT_URL")) as aws:
         os.environ.update(environment)
         s3 = boto3.client("s3")
         dynamodb = boto3.client("dynamodb")
