@@ -2,8 +2,7 @@
 
 `python -m benchmarks [--write FILE] [--only TEXT]`: `--write` saves the report as Markdown
 (`make bench` writes docs/benchmarks.md), `--only` runs the modules whose name contains TEXT.
-A module may define `summary(rows) -> list[str]` (its verdicts, printed under its table) and
-`INCLUDES` (modules it runs itself, which the runner then skips).
+A module may define `summary(rows) -> list[str]`: its verdicts, printed under its table.
 """
 
 from __future__ import annotations
@@ -63,12 +62,11 @@ def main(argv: list[str] | None = None) -> None:
 
     names = [name for name in bench_modules() if args.only in name]
     modules = {name: importlib.import_module(name) for name in names}
-    included = {inner for module in modules.values() for inner in getattr(module, "INCLUDES", ())}
     machine_before = describe()
     sections: list[str] = []
     for name, module in modules.items():
         run: Callable[[], Rows] | None = getattr(module, "main", None)
-        if run is None or name in included:
+        if run is None:
             continue
         started = time.perf_counter()
         rows = run()
