@@ -14,11 +14,15 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from chalicelib.aws_errors import SERVICE_ERRORS, describe, is_transient
 from chalicelib.dynamodb_counters import FencedCounterCommit
 from chalicelib.dynamodb_lock import DynamoDBLockRepository
 from chalicelib.logs import get_logger
 from chalicelib.ports import SystemClock
 from chalicelib.processors import build_processor
+from chalicelib.routes.delivery import ServiceErrors
+from chalicelib.routes.handlers import RouteHandlers
+from chalicelib.s3_current import S3CurrentObjects
 from chalicelib.s3_objects import S3ObjectStore
 from chalicelib.service import IdempotentPipeline, LeasePolicy
 from chalicelib.settings import DEFAULT_LEASE_SECONDS, Settings
@@ -68,5 +72,17 @@ def pipeline(settings: Settings) -> IdempotentPipeline:
         scope=settings.scope,
         lease=LeasePolicy(settings.lease_seconds or DEFAULT_LEASE_SECONDS),
         record_ttl_days=settings.record_ttl_days,
+        logger=get_logger(),
+    )
+
+
+@functools.cache
+def route_handlers(settings: Settings) -> RouteHandlers:
+    """The SQS, EventBridge and Batch Operations routes, around the same pipeline."""
+    session = boto3.session.Session()
+    return RouteHandlers(
+        handle=pipeline(settings).handle,
+        locator=S3CurrentObjects(session.client("s3", config=client_config())),
+        errors=ServiceErrors(SERVICE_ERRORS, is_transient, describe),
         logger=get_logger(),
     )

@@ -18,10 +18,13 @@ TERRAFORM_TEMPLATES = PROJECT_DIR / "infra" / "terraform"
 @pytest.fixture(scope="session")
 def terraform_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The dev stage as docs/deploy.md builds it: `make package` (`chalice package --pkg-format
-    terraform`, made reproducible), then the project's Terraform files copied next to Chalice's."""
+    terraform`, made reproducible), then the project's Terraform files copied next to Chalice's,
+    with those of the SQS route (dev sets SQS_QUEUE_NAME)."""
     project = copy_project(tmp_path_factory.mktemp("project"))
     out = project / "build" / "terraform" / "dev"
     build(out, "dev", project_dir=project)
     for template in TERRAFORM_TEMPLATES.glob("*.tf.json"):
+        shutil.copy2(template, out / template.name)
+    for template in (TERRAFORM_TEMPLATES / "sqs").glob("*.tf.json"):  # dev has the SQS route
         shutil.copy2(template, out / template.name)
     return out

@@ -65,9 +65,10 @@ def make_app(
 
 def load_app() -> ModuleType:
     """Import app.py afresh so it reads the current environment, as a new Lambda container would."""
-    from chalicelib.composition import pipeline
+    from chalicelib.composition import pipeline, route_handlers
 
     pipeline.cache_clear()
+    route_handlers.cache_clear()
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
     if "app" in sys.modules:
