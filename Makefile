@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test soak lint typecheck bench clean
+.PHONY: run test soak lint typecheck bench package clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +41,17 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy app.py chalicelib s3once
 
-## bench: speed and memory figures, printed as a table
-bench: $(PY_STAMP) $(NODE_STAMP)
-	$(PY) -m benchmarks
+$(BENCH_STAMP): $(PY_STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+## bench: every benchmark side by side in one run; prints tables, writes docs/benchmarks.md
+bench: $(PY_STAMP) $(BENCH_STAMP) $(NODE_STAMP)
+	$(PY) -m benchmarks --write docs/benchmarks.md
+
+## package: the stage's Terraform package, reproducible, with bytecode: STAGE=<stage> (default dev)
+package: $(PY_STAMP)
+	$(PY) -m scripts.package --stage $(or $(STAGE),dev) --out build/terraform/$(or $(STAGE),dev)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .s3once

@@ -1,14 +1,20 @@
-"""Run every `benchmarks/bench_*.py` module's `main()` and print its rows as a table."""
+"""Run every `benchmarks/bench_*.py` module's `main()`, print its rows, write docs/benchmarks.md.
+
+`python -m benchmarks [--write FILE] [--only TEXT]`: `--write` saves the report as Markdown
+(`make bench` writes docs/benchmarks.md), `--only` runs the modules whose name contains TEXT.
+A module may define `summary(rows) -> list[str]`: its verdicts, printed under its table.
+"""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import pkgutil
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-
-from s3once.render import table
+from types import ModuleType
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -24,18 +30,76 @@ def bench_modules() -> list[str]:
     )
 
 
-def main() -> None:
+def markdown_table(rows: Rows) -> str:
+    headers = list(rows[0])
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(row.get(h, "")) for h in headers) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def section(module: ModuleType, rows: Rows, lines: list[str], seconds: float) -> str:
+    doc = (module.__doc__ or module.__name__).strip()
+    title, _, body = doc.partition("\n")
+    parts = [f"## {title.rstrip('.')}", "", f"`{module.__name__}`, {seconds:.0f} s."]
+    if body.strip():
+        parts += ["", body.strip()]
+    if rows:
+        parts += ["", markdown_table(rows)]
+    if lines:
+        parts += ["", *[f"- {line}" for line in lines]]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--write", type=Path, help="save the report as Markdown")
+    parser.add_argument("--only", default="", help="run only modules whose name contains this")
+    args = parser.parse_args(argv)
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
-    for name in bench_modules():
-        run: Callable[[], Rows] | None = getattr(importlib.import_module(name), "main", None)
+    from benchmarks.machine import describe
+    from s3once.render import table
+
+    names = [name for name in bench_modules() if args.only in name]
+    modules = {name: importlib.import_module(name) for name in names}
+    machine_before = describe()
+    sections: list[str] = []
+    for name, module in modules.items():
+        run: Callable[[], Rows] | None = getattr(module, "main", None)
         if run is None:
             continue
+        started = time.perf_counter()
         rows = run()
-        print(f"\n{name}")
+        seconds = time.perf_counter() - started
+        verdicts: list[str] = getattr(module, "summary", lambda _: [])(rows) if rows else []
+        print(f"\n{name} ({seconds:.0f} s)")
         if rows:
             headers = list(rows[0])
             print(table(headers, [[row.get(h, "") for h in headers] for row in rows]))
+        for line in verdicts:
+            print(f"  {line}")
+        sections.append(section(module, rows, verdicts, seconds))
+    if args.write:
+        report = [
+            "# Benchmarks",
+            "",
+            "Written by `make bench` (`python -m benchmarks --write docs/benchmarks.md`); do not"
+            " edit by hand. Every figure is measured in this one run, beside its floor or peer:"
+            " on a shared machine absolute times vary up to 2x with load, the ratios hold.",
+            "",
+            "## Machine",
+            "",
+            markdown_table(
+                [
+                    {"": key, "at start": value, "at end": describe().get(key, "")}
+                    for key, value in machine_before.items()
+                ]
+            ),
+            "",
+            *[part + "\n" for part in sections],
+        ]
+        args.write.write_text("\n".join(report).rstrip() + "\n")
+        print(f"\nwrote {args.write}")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -61,8 +60,7 @@ CONFLICT_RETRIES = 12
 _REASONS_IN_MESSAGE = re.compile(r"\[([^\]]*)\]")
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """Everything a commit applies: the sorted increments and the result to complete with."""
 
     increments: tuple[CounterIncrement, ...]
@@ -88,8 +86,7 @@ class Plan:
         return cls(increments, document["result"])
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One fenced transaction of a commit."""
 
     increments: Sequence[CounterIncrement]

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib import event_fields
 from chalicelib.errors import InvalidEventError
@@ -32,8 +32,7 @@ _MAX_EVENT_NAME_CHARS = 128
 _EVENT_NAME = re.compile(r"[A-Za-z0-9:_.*-]+")
 
 
-@dataclass(frozen=True)
-class IgnoredRecord:
+class IgnoredRecord(NamedTuple):
     bucket: str
     key: str
     event_name: str

@@ -2,7 +2,9 @@
 
 An acquisition holds its object for one lease (30 s by default, `LEASE_SECONDS`). While the
 processor runs, a background thread renews it every third of a lease with a write conditional
-on the fence, never beyond the end of the invocation. Work that ends within the first third
+on the fence, never beyond the end of the invocation. One thread serves every lease of the
+process, started with the first: a thread started and joined per object would cost more CPU
+than the rest of the object's handling. Work that ends within the first third
 costs no renewal at all. A worker killed at any moment therefore holds its object at most one
 lease longer; a worker frozen past its lease finds, at its next renewal, the fence moved: its
 context reads `lost` and `check()` raises LeaseLostError, and nothing of it is committed.
@@ -10,18 +12,20 @@ context reads `lost` and `check()` raises LeaseLostError, and nothing of it is c
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
-from dataclasses import dataclass
+import time
 from types import TracebackType
+from typing import NamedTuple
 
 from chalicelib.errors import LeaseLostError
 from chalicelib.logs import log
 from chalicelib.ports import Clock, LockRepository
 
 
-@dataclass(frozen=True)
-class LeasePolicy:
+class LeasePolicy(NamedTuple):
     """How long an acquisition holds its object unrenewed; renewed every third of that."""
 
     seconds: int
@@ -66,9 +70,9 @@ class LeaseKeeper:
         self._policy = policy
         self._deadline_ms = deadline_ms
         self._logger = logger
-        self._stop = threading.Event()
         self._lost = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{fence}", daemon=True)
+        self._renewing = threading.Lock()  # held while a renewal runs; __exit__ waits for it
+        self._stopped = False
         self.renewals = 0
 
     @property
@@ -106,7 +110,7 @@ class LeaseKeeper:
         return True
 
     def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
+        _RENEWALS.schedule(self)
         return self
 
     def __exit__(
@@ -115,14 +119,16 @@ class LeaseKeeper:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._stop.set()
-        self._thread.join()
+        with self._renewing:  # a renewal under way ends first; none starts after this
+            self._stopped = True
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._policy.renew_every_s):
+    def renew_when_due(self) -> bool:
+        """The renewal thread's call: renew unless stopped; False when no more are due."""
+        with self._renewing:
+            if self._stopped:
+                return False
             try:
-                if not self.renew():
-                    return
+                return self.renew()
             # A renewal that fails (throttled past botocore's retries, the store unreachable)
             # is tried again a third of a lease later; should the lease run out meanwhile, the
             # fence still keeps a taken-over worker from committing anything.
@@ -136,3 +142,42 @@ class LeaseKeeper:
                     request_id=self._request_id,
                     error=f"{type(exc).__name__}: {exc}"[:1000],
                 )
+                return True
+
+    @property
+    def renew_every_s(self) -> float:
+        return self._policy.renew_every_s
+
+
+class _Renewals:
+    """The one daemon thread that renews every held lease of the process when it comes due."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, LeaseKeeper]] = []
+        self._changed = threading.Condition()
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, keeper: LeaseKeeper) -> None:
+        due = time.monotonic() + keeper.renew_every_s
+        with self._changed:
+            heapq.heappush(self._due, (due, next(self._order), keeper))
+            if self._thread is None or not self._thread.is_alive():  # first, or after a fork
+                self._thread = threading.Thread(
+                    target=self._run, name="lease-renewals", daemon=True
+                )
+                self._thread.start()
+            elif self._due[0][2] is keeper:
+                self._changed.notify()  # due before what the thread waits for
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._changed.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, keeper = heapq.heappop(self._due)
+            if keeper.renew_when_due():
+                self.schedule(keeper)
+
+
+_RENEWALS = _Renewals()

@@ -9,6 +9,8 @@ from typing import Any
 
 LOGGER_NAME = "s3once"
 _FIELDS = "s3once_fields"
+# Built once: json.dumps with options builds a new encoder for every line.
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,7 +23,7 @@ class JsonFormatter(logging.Formatter):
         line.update(getattr(record, _FIELDS, {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str, ensure_ascii=False)
+        return _ENCODER.encode(line)
 
 
 def get_logger(name: str = LOGGER_NAME) -> logging.Logger:
@@ -37,4 +39,10 @@ def get_logger(name: str = LOGGER_NAME) -> logging.Logger:
 
 
 def log(logger: logging.Logger, level: int, message: str, **fields: Any) -> None:
-    logger.log(level, message, extra={_FIELDS: fields})
+    """One JSON line. The record is made directly: `Logger.log` would also walk the stack to
+    find the caller's file and line, which the line does not show."""
+    if logger.isEnabledFor(level):
+        record = logger.makeRecord(
+            logger.name, level, "", 0, message, (), None, None, {_FIELDS: fields}
+        )
+        logger.handle(record)

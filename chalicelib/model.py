@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | Mapping[str, JsonValue] | None"
 JsonMap: TypeAlias = Mapping[str, JsonValue]
 
 
-@dataclass(frozen=True)
-class ObjectRef:
+class ObjectRef(NamedTuple):
     """One uploaded object as an ObjectCreated record describes it (key already URL-decoded)."""
 
     bucket: str
@@ -41,8 +39,7 @@ class LockStatus(enum.Enum):
     FAILED = "FAILED"
 
 
-@dataclass(frozen=True)
-class LockRecord:
+class LockRecord(NamedTuple):
     """The stored state of one idempotency key."""
 
     pk: str
@@ -66,8 +63,7 @@ class Outcome(enum.Enum):
     INVALID = "invalid"  # a record the event parser could not read: the invocation fails
 
 
-@dataclass(frozen=True)
-class RecordOutcome:
+class RecordOutcome(NamedTuple):
     bucket: str
     key: str
     outcome: Outcome

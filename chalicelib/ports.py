@@ -3,40 +3,55 @@
 from __future__ import annotations
 
 import enum
+import os
 import time
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol, TypeAlias
+from typing import BinaryIO, NamedTuple, Protocol, TypeAlias
 
 from chalicelib.model import JsonMap, LockRecord, LockStatus, ObjectRef
 
 
 def new_lease_token() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as unique as a uuid4, without building one
 
 
-@dataclass(frozen=True)
-class LeaseRequest:
-    """Everything one acquisition writes.
-
-    `token` is unique to this acquisition and stored on the record: when the answer to the
-    write is lost and the resent write finds the record taken, the token tells whether it was
-    taken by this very acquisition. (The owner's request id cannot tell: Lambda's retries of an
-    asynchronous invocation run under the same request id.)
-    """
-
+class _LeaseRequestFields(NamedTuple):
     pk: str
     obj: ObjectRef
     owner: str
     now_ms: int
     lease_expires_at_ms: int
     expires_at: int  # epoch seconds, the table's TTL attribute
-    token: str = field(default_factory=new_lease_token)
+    token: str
 
 
-@dataclass(frozen=True)
-class Acquired:
+class LeaseRequest(_LeaseRequestFields):
+    """Everything one acquisition writes.
+
+    `token` is unique to this acquisition and stored on the record: when the answer to the
+    write is lost and the resent write finds the record taken, the token tells whether it was
+    taken by this very acquisition. (The owner's request id cannot tell: Lambda's retries of an
+    asynchronous invocation run under the same request id.) A new one is drawn unless given.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        pk: str,
+        obj: ObjectRef,
+        owner: str,
+        now_ms: int,
+        lease_expires_at_ms: int,
+        expires_at: int,
+        token: str | None = None,
+    ) -> LeaseRequest:
+        return super().__new__(
+            cls, pk, obj, owner, now_ms, lease_expires_at_ms, expires_at, token or new_lease_token()
+        )
+
+
+class Acquired(NamedTuple):
     """The caller holds the lease; `fence` is the record's new `attempts` value.
 
     `resume_commit`: a previous holder began committing the effects that go with the completion
@@ -54,8 +69,7 @@ class Acquired:
         return self.previous_status is LockStatus.IN_PROGRESS
 
 
-@dataclass(frozen=True)
-class Refused:
+class Refused(NamedTuple):
     """Someone finished the object (COMPLETED) or holds a live lease (IN_PROGRESS)."""
 
     record: LockRecord
@@ -64,16 +78,14 @@ class Refused:
 Acquisition: TypeAlias = Acquired | Refused
 
 
-@dataclass(frozen=True)
-class CounterIncrement:
+class CounterIncrement(NamedTuple):
     """Amounts to add to the named counters of one aggregate item (keyed by `key`)."""
 
     key: str
     deltas: Mapping[str, int]
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     """How a holder ends its lease: completion with a result, or failure with an error.
 
     `increments` are effects committed with the completion: they take effect together with it,
@@ -139,8 +151,7 @@ class LockRepository(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ObjectMetadata:
+class ObjectMetadata(NamedTuple):
     content_type: str
     size: int
     etag: str
@@ -156,15 +167,14 @@ class ObjectStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ProcessingResult:
+class ProcessingResult(NamedTuple):
     """What a processor returns: `summary` is stored as the record's `result`.
 
     `increments` are counter changes that must take effect exactly once: they are committed
     with the completion of the lock record, in one fenced transaction.
     """
 
-    summary: JsonMap = field(default_factory=dict)
+    summary: JsonMap = {}  # noqa: RUF012 (never mutated: a processor returns a new map)
     increments: tuple[CounterIncrement, ...] = ()
 
 

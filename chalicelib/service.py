@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.errors import (
     IncompleteBatchError,
@@ -46,28 +46,33 @@ _LEVELS = {
 }
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     request_id: str
     remaining_ms: int | None = None  # None: no deadline known (local runs)
 
 
-@dataclass(frozen=True)
-class BatchSummary:
+class BatchSummary(NamedTuple):
     records: list[RecordOutcome]
 
     def to_dict(self) -> dict[str, object]:
         return {"records": [record.to_dict() for record in self.records]}
 
 
-@dataclass
 class _Held:
     """What happened to one acquired object: its outcome and, when it must be retried, why."""
 
-    outcome: Outcome
-    error: Exception | None = None
-    release_error: Exception | None = None  # marking FAILED itself failed: the lease runs out
-    renewals: int = 0
+    __slots__ = ("error", "outcome", "release_error", "renewals")
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        error: Exception | None = None,
+        release_error: Exception | None = None,  # marking FAILED failed: the lease runs out
+    ) -> None:
+        self.outcome = outcome
+        self.error = error
+        self.release_error = release_error
+        self.renewals = 0
 
 
 class IdempotentPipeline:

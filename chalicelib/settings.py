@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.errors import ConfigurationError
 from chalicelib.model import IdempotencyScope
@@ -18,8 +18,7 @@ DEFAULT_LEASE_SECONDS = 30
 MAX_LEASE_SECONDS = 24 * 3600
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     bucket_name: str
     lock_table_name: str
     processor: str = DEFAULT_PROCESSOR

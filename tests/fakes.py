@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import BinaryIO, TypeVar
 
 from chalicelib.errors import LockStoreError, ObjectNotFoundError
@@ -100,7 +100,7 @@ class InMemoryLockRepository:
             if stored is None or stored.record.attempts != fence:
                 return False
             if stored.record.status is LockStatus.IN_PROGRESS:
-                stored.record = replace(stored.record, lease_expires_at_ms=lease_expires_at_ms)
+                stored.record = stored.record._replace(lease_expires_at_ms=lease_expires_at_ms)
             return True
 
     def complete(self, release: Release) -> Settled:
@@ -127,7 +127,7 @@ class InMemoryLockRepository:
                         counters[name] = counters.get(name, 0) + value
                 if number < len(steps):
                     stored.plan, stored.through = (increments, result), step[-1].key
-            stored.record = replace(stored.record, status=LockStatus.COMPLETED)
+            stored.record = stored.record._replace(status=LockStatus.COMPLETED)
             stored.result, stored.plan, stored.through = result, None, None
             return Settled.COMPLETED
 
@@ -137,7 +137,7 @@ class InMemoryLockRepository:
             if refused is not None:
                 return refused
             stored = self.items[release.pk]
-            stored.record = replace(stored.record, status=LockStatus.FAILED)
+            stored.record = stored.record._replace(status=LockStatus.FAILED)
             stored.last_error = release.error
             return Settled.FAILED
 

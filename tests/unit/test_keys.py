@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -53,7 +52,7 @@ scopes = st.sampled_from(list(IdempotencyScope))
 
 def with_field(obj: ObjectRef, name: str, value: str | None) -> ObjectRef:
     changes: dict[str, Any] = {name: value}
-    return replace(obj, **changes)
+    return obj._replace(**changes)
 
 
 @st.composite

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -196,7 +196,7 @@ class InterruptedCommit(InMemoryLockRepository):
     def acquire(self, request: LeaseRequest) -> Acquisition:
         acquired = super().acquire(request)
         assert isinstance(acquired, Acquired)
-        return replace(acquired, previous_status=LockStatus.IN_PROGRESS, resume_commit=True)
+        return acquired._replace(previous_status=LockStatus.IN_PROGRESS, resume_commit=True)
 
     def complete(self, release: Release) -> Settled:
         if release.resume:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -132,7 +131,7 @@ def test_resuming_a_record_whose_fence_moved_on_is_a_lost_lease(stubbed: Any) ->
     stubber.add_response(
         "get_item", {"Item": {"status": {"S": "IN_PROGRESS"}, "attempts": {"N": "4"}}}
     )
-    assert not commit.commit(replace(RELEASE, increments=(), resume=True))
+    assert not commit.commit(RELEASE._replace(increments=(), resume=True))
 
 
 def test_resuming_a_record_without_a_stored_plan_is_refused_by_name(stubbed: Any) -> None:
@@ -143,4 +142,4 @@ def test_resuming_a_record_without_a_stored_plan_is_refused_by_name(stubbed: Any
         "get_item", {"Item": {"status": {"S": "IN_PROGRESS"}, "attempts": {"N": "3"}}}
     )
     with pytest.raises(LockStoreError, match="no stored commit to resume"):
-        commit.commit(replace(RELEASE, increments=(), resume=True))
+        commit.commit(RELEASE._replace(increments=(), resume=True))

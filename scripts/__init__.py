@@ -1,0 +1,1 @@
+"""Build tooling that is not deployed: the deterministic deployment package."""

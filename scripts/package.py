@@ -1,0 +1,205 @@
+"""Build the deployment package deterministically, with bytecode for the runtime's Python.
+
+`chalice package` zips `app.py`, `chalicelib/` and Chalice's runtime module, and it imports
+`app.py` to do so. Run in the project itself, that import leaves timestamp-based `__pycache__`
+files in `chalicelib/`, and the next build ships them: useless on Lambda (extraction resets the
+sources' modification times, so they never match) and different on every machine. Here:
+
+1. Chalice runs on a throw-away copy of the files it needs, never on the project tree, so no
+   `__pycache__` of the project (from tests, a shell, an earlier build) can reach the package.
+2. The zip is rewritten with its entries sorted, one fixed time and one file mode.
+3. With bytecode (the default), each module is also compiled for the runtime's Python with
+   `--invalidation-mode unchecked-hash`: Lambda's `/var/task` is read-only, so without it every
+   cold start compiles every module it imports, and an unchecked-hash `.pyc` is used as is,
+   whatever the files' times. The compilation runs with a fixed hash seed (set and frozenset
+   constants are marshalled in iteration order), so two builds are byte-identical.
+
+Usage: `python -m scripts.package --stage dev --out build/package/dev` (`make package`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# What Chalice reads to build the package; nothing else is copied.
+PROJECT_FILES = ("app.py", "chalicelib", "requirements.txt", ".chalice/config.json")
+# The app's settings must come from the stage, not from the shell that runs the build.
+APP_VARIABLES = ("APP_BUCKET_NAME", "LOCK_TABLE_NAME", "PROCESSOR", "AGGREGATES_TABLE_NAME")
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = stat.S_IFREG | 0o644
+LAMBDA_TASK_DIR = "/var/task"
+DEFAULT_REGION = "us-east-1"
+_GENERATED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+_RUNTIME = re.compile(r'"[Rr]untime":\s*"python(\d+)\.(\d+)"')
+
+
+class PackageError(Exception):
+    """The package cannot be built as asked (for example bytecode for another Python)."""
+
+
+def copy_sources(project_dir: Path, destination: Path) -> Path:
+    for name in PROJECT_FILES:
+        source = project_dir / name
+        target = destination / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=_GENERATED)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    for policy in (project_dir / ".chalice").glob("policy-*.json"):
+        shutil.copy2(policy, destination / ".chalice" / policy.name)
+    return destination
+
+
+def chalice_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    env = {name: value for name, value in environ.items() if name not in APP_VARIABLES}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the copy is thrown away; keep it clean regardless
+    if not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION"):
+        # Chalice insists on a region even to write a package; the deployment chooses its own.
+        env["AWS_DEFAULT_REGION"] = DEFAULT_REGION
+    return env
+
+
+def run_chalice_package(project: Path, stage: str, pkg_format: str, out: Path) -> None:
+    chalice = Path(sys.executable).parent / "chalice"
+    result = subprocess.run(
+        [str(chalice), "package", "--pkg-format", pkg_format, "--stage", stage, str(out)],
+        cwd=project,
+        env=chalice_environment(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        raise PackageError(f"chalice package failed:\n{result.stdout}{result.stderr}")
+
+
+def runtime_versions(out: Path) -> set[tuple[int, int]]:
+    """The Python versions the generated templates name as the functions' runtime."""
+    found: set[tuple[int, int]] = set()
+    for template in out.glob("*.json"):
+        for major, minor in _RUNTIME.findall(template.read_text()):
+            found.add((int(major), int(minor)))
+    return found
+
+
+def is_generated(name: str) -> bool:
+    return "__pycache__/" in name or name.endswith((".pyc", ".pyo"))
+
+
+def compile_unchecked(sources: Mapping[str, bytes], scratch: Path) -> dict[str, bytes]:
+    """Compile `sources` (zip name -> bytes) as Lambda will import them from /var/task."""
+    tree = scratch / "task"
+    for name, data in sources.items():
+        path = tree / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-f",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-s",
+            str(tree),
+            "-p",
+            LAMBDA_TASK_DIR,
+            str(tree),
+        ],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    return {
+        path.relative_to(tree).as_posix(): path.read_bytes()
+        for path in tree.rglob("__pycache__/*.pyc")
+    }
+
+
+def normalise(archive: Path, *, bytecode: bool) -> list[str]:
+    """Rewrite `archive` deterministically, adding bytecode; returns its entry names."""
+    with zipfile.ZipFile(archive) as source:
+        entries = {
+            info.filename: source.read(info)
+            for info in source.infolist()
+            if not info.is_dir() and not is_generated(info.filename)
+        }
+    if bytecode:
+        with tempfile.TemporaryDirectory() as scratch:
+            python_sources = {name: data for name, data in entries.items() if name.endswith(".py")}
+            entries.update(compile_unchecked(python_sources, Path(scratch)))
+    names = sorted(entries)
+    rewritten = archive.with_suffix(".tmp")
+    with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in names:
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.external_attr = FILE_MODE << 16
+            info.create_system = 3  # Unix, so the mode above is read as such
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, entries[name], compresslevel=9)
+    rewritten.replace(archive)
+    return names
+
+
+def build(
+    out: Path,
+    stage: str = "dev",
+    pkg_format: str = "terraform",
+    bytecode: bool = True,
+    project_dir: Path = PROJECT_DIR,
+) -> Path:
+    """Build the stage's package into `out` (emptied first); returns the deployment zip."""
+    if out.exists():
+        shutil.rmtree(out)
+    with tempfile.TemporaryDirectory() as scratch:
+        project = copy_sources(project_dir, Path(scratch) / "project")
+        run_chalice_package(project, stage, pkg_format, out)
+    runtimes = runtime_versions(out)
+    if bytecode and runtimes != {sys.version_info[:2]}:
+        raise PackageError(
+            f"the functions run on Python {sorted(runtimes)}, this is Python"
+            f" {sys.version_info[:2]}: build with the runtime's Python, or --no-bytecode"
+        )
+    archive = out / "deployment.zip"
+    normalise(archive, bytecode=bytecode)
+    return archive
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--pkg-format", choices=("terraform", "cloudformation"), default="terraform"
+    )
+    parser.add_argument("--no-bytecode", dest="bytecode", action="store_false")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
+    args = parser.parse_args(argv)
+    try:
+        archive = build(args.out, args.stage, args.pkg_format, args.bytecode, args.project_dir)
+    except PackageError as exc:
+        raise SystemExit(str(exc)) from None
+    with zipfile.ZipFile(archive) as built:
+        count = len(built.namelist())
+    print(json.dumps({"package": str(archive), "bytes": archive.stat().st_size, "files": count}))
+
+
+if __name__ == "__main__":
+    main()
