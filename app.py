@@ -1,6 +1,8 @@
 """s3-once: process every S3 upload exactly once in effect.
 
 The handler only translates: Lambda event in, domain objects to the pipeline, summary out.
+At import only the trigger's bucket is read; every other setting is validated when the first
+invocation builds the pipeline (so `chalice.test.Client` can apply a stage's variables).
 """
 
 from __future__ import annotations
@@ -10,19 +12,20 @@ from typing import Any
 
 from chalice.app import Chalice, S3Event
 
-from chalicelib.composition import pipeline
+from chalicelib.composition import pipeline_for
 from chalicelib.events import parse_event
+from chalicelib.logs import request_context
 from chalicelib.service import Invocation
-from chalicelib.settings import Settings
+from chalicelib.settings import app_bucket_name
 
 app = Chalice(app_name="s3-once")
-settings = Settings.from_environ(os.environ)
 
 
 class S3NotificationEvent(S3Event):
     """Chalice's S3Event reads `Records[0].s3` as it is built, so S3's `s3:TestEvent` (no Records)
     or a malformed event would fail with a bare KeyError before the handler runs. Here the
-    handler sees every event, and `parse_event` ignores the test event or names what is wrong."""
+    handler sees every event, and `parse_event` ignores the test event or names what is wrong.
+    (tests/unit/test_chalice_contract.py pins the Chalice behaviour this relies on.)"""
 
     def _extract_attributes(self, event_dict: dict[str, Any]) -> None:
         try:
@@ -31,15 +34,20 @@ class S3NotificationEvent(S3Event):
             self.bucket, self.key = "", ""
 
 
-@app.on_s3_event(bucket=settings.bucket_name, events=["s3:ObjectCreated:*"])
-def on_object_created(event: S3Event) -> dict[str, Any]:
-    parsed = parse_event(event.to_dict())
-    context: Any = event.context  # the Lambda context object (typed as a dict by Chalice)
-    invocation = Invocation(
+def invocation(context: Any) -> Invocation:
+    """The Lambda context object (typed as a dict by Chalice) as the pipeline needs it."""
+    return Invocation(
         request_id=getattr(context, "aws_request_id", "") or "local",
         remaining_ms=int(context.get_remaining_time_in_millis()) if context is not None else None,
     )
-    return pipeline(settings).handle(parsed, invocation).to_dict()
+
+
+@app.on_s3_event(bucket=app_bucket_name(os.environ), events=["s3:ObjectCreated:*"])
+def on_object_created(event: S3Event) -> dict[str, Any]:
+    current = invocation(event.context)
+    with request_context(current.request_id):
+        pipeline = pipeline_for(os.environ)
+        return pipeline.handle(parse_event(event.to_dict()), current).to_dict()
 
 
 on_object_created.event_class = S3NotificationEvent

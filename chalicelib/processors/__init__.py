@@ -1,16 +1,16 @@
-"""Processors: what is done, exactly once in effect, with each uploaded object."""
+"""Processors: what is done, exactly once in effect, with each uploaded object.
+
+Each processor is one module declaring `PLUGIN` (see plugin.py) and one line here. Modules are
+imported only when their processor is configured.
+"""
 
 from __future__ import annotations
 
-from chalicelib.access_log.processor import AccessLogProcessor
-from chalicelib.errors import ConfigurationError
-from chalicelib.ports import ObjectStore, Processor
-from chalicelib.processors.content_type import ContentTypeProcessor
+from chalicelib.processors.registry import ProcessorRegistry
 
+DEFAULT_PROCESSOR = "content-type"
 
-def build_processor(name: str, objects: ObjectStore, access_log_format: str = "auto") -> Processor:
-    if name == ContentTypeProcessor.name:
-        return ContentTypeProcessor(objects)
-    if name == AccessLogProcessor.name:
-        return AccessLogProcessor(objects, access_log_format)
-    raise ConfigurationError(f"unknown processor {name!r}")
+REGISTRY = ProcessorRegistry(default=DEFAULT_PROCESSOR)
+REGISTRY.register("content-type", "chalicelib.processors.content_type")
+REGISTRY.register("access-log", "chalicelib.access_log.plugin")
+REGISTRY.register("checksum", "chalicelib.processors.checksum")

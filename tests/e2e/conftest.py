@@ -1,11 +1,21 @@
-"""The Chalice app under test, wired to moto's S3 and DynamoDB Local through standard env vars."""
+"""The Chalice app under test, through `chalice.test.Client` as Chalice documents it.
+
+`app.py` is imported once, as a Lambda container does; it reads only the trigger's bucket at
+import. Each test gets a stage of its own: a copy of `.chalice/config.json` whose `dev` stage
+names the test's bucket and tables (and any settings it overrides), given to
+`Client(app, stage_name="dev", project_dir=...)`, which applies the stage's variables around
+each invocation. S3 is moto, DynamoDB is DynamoDB Local, through the standard endpoint vars.
+"""
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -13,18 +23,23 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from s3once.stage import stage_environment
 from s3once.tables import create_lock_table
 from tests.conftest import PROJECT_DIR, unique_name
+
+STAGE = "dev"
+# What `chalice deploy` and the Lambda runtime have in the environment when app.py is imported.
+os.environ.setdefault("APP_BUCKET_NAME", stage_environment(PROJECT_DIR, STAGE)["APP_BUCKET_NAME"])
 
 
 @dataclass
 class AppUnderTest:
-    module: ModuleType
     client: Client
     bucket: str
     lock_table: str
     s3: Any
     dynamodb: Any
+    stage: dict[str, str]  # the variables the Client applies around each invocation
 
     def invoke(self, event: dict[str, Any]) -> Any:
         return self.client.lambda_.invoke("on_object_created", event).payload
@@ -33,14 +48,28 @@ class AppUnderTest:
         return list(self.dynamodb.scan(TableName=self.lock_table, ConsistentRead=True)["Items"])
 
 
+def write_stage(project_dir: Path, variables: dict[str, str]) -> Path:
+    """A project directory whose `.chalice/config.json` is the project's, with `variables` added
+    to the dev stage's environment."""
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    config["stages"][STAGE]["environment_variables"].update(variables)
+    (project_dir / ".chalice").mkdir(parents=True, exist_ok=True)
+    (project_dir / ".chalice" / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return project_dir
+
+
 @pytest.fixture
 def make_app(
-    moto_url: str, dynamodb_local_url: str, monkeypatch: pytest.MonkeyPatch
+    moto_url: str,
+    dynamodb_local_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[..., AppUnderTest]]:
-    """Build the app with the given settings (env var overrides); S3 on moto, DynamoDB Local."""
+    """The app on a new stage with the given settings; S3 on moto, DynamoDB Local."""
+    app = load_app().app
 
     def build(
-        app_dynamodb_url: str | None = None, app_s3_url: str | None = None, **environment: str
+        app_dynamodb_url: str | None = None, app_s3_url: str | None = None, **variables: str
     ) -> AppUnderTest:
         """`app_*_url` point the app (not the test's own clients) elsewhere, e.g. a fault proxy."""
         bucket = unique_name("uploads")
@@ -52,24 +81,16 @@ def make_app(
         monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", app_s3_url or moto_url)
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", app_dynamodb_url or dynamodb_local_url)
-        monkeypatch.setenv("APP_BUCKET_NAME", bucket)
-        monkeypatch.setenv("LOCK_TABLE_NAME", table)
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
-        module = load_app()
-        client = Client(module.app, project_dir=str(PROJECT_DIR))
-        return AppUnderTest(module, client, bucket, table, s3, dynamodb)
+        stage = {"APP_BUCKET_NAME": bucket, "LOCK_TABLE_NAME": table, **variables}
+        project = write_stage(tmp_path_factory.mktemp("stage"), stage)
+        client = Client(app, stage_name=STAGE, project_dir=str(project))
+        return AppUnderTest(client, bucket, table, s3, dynamodb, stage_environment(project, STAGE))
 
     yield build
 
 
 def load_app() -> ModuleType:
-    """Import app.py afresh so it reads the current environment, as a new Lambda container would."""
-    from chalicelib.composition import pipeline
-
-    pipeline.cache_clear()
+    """`app.py`, imported once per process as Lambda imports it."""
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
-    if "app" in sys.modules:
-        return importlib.reload(sys.modules["app"])
     return importlib.import_module("app")

@@ -54,7 +54,12 @@ def test_a_killed_worker_leaves_the_object_busy_until_its_lease_expires_then_tak
     worker = subprocess.Popen(
         [sys.executable, "-m", "tests.e2e.worker_process"],
         cwd=PROJECT_DIR,
-        env={**os.environ, "AWS_ENDPOINT_URL_S3": silent_endpoint, "PYTHONPATH": str(PROJECT_DIR)},
+        env={
+            **os.environ,
+            **app.stage,
+            "AWS_ENDPOINT_URL_S3": silent_endpoint,
+            "PYTHONPATH": str(PROJECT_DIR),
+        },
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
