@@ -14,6 +14,7 @@ from chalicelib.errors import (
 from chalicelib.events import ParsedEvent
 from chalicelib.keys import idempotency_key
 from chalicelib.logs import log
+from chalicelib.metrics import emit_outcome_metrics
 from chalicelib.model import (
     IdempotencyScope,
     JsonMap,
@@ -115,6 +116,7 @@ class IdempotentPipeline:
                 busy.append(_describe(obj))
             elif error is not None:
                 failures.append((_describe(obj), error))
+        emit_outcome_metrics(self._processor.name, outcomes)
         if event.invalid:
             raise InvalidEventError("; ".join(event.invalid))
         if busy or failures:
