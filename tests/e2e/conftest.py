@@ -9,6 +9,7 @@ each invocation. S3 is moto, DynamoDB is DynamoDB Local, through the standard en
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -94,3 +95,28 @@ def load_app() -> ModuleType:
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
     return importlib.import_module("app")
+
+
+@pytest.fixture
+def dev_stage(
+    moto_url: str, dynamodb_local_url: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """The dev stage's bucket, output buckets and tables on the local servers, for tests written
+    as Chalice documents them: `Client(app, stage_name="dev")`, from the project directory."""
+    from chalicelib.processors import REGISTRY
+    from s3once.tables import create_required_tables
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local_url)
+    monkeypatch.chdir(PROJECT_DIR)
+    environment = stage_environment(PROJECT_DIR, STAGE)
+    plugin = REGISTRY.plugin(environment.get("PROCESSOR"))
+    s3 = boto3.client("s3", endpoint_url=moto_url)
+    buckets = {environment["APP_BUCKET_NAME"]} | {
+        environment[action.setting] for action in plugin.actions if action.action.startswith("s3:")
+    }
+    for bucket in sorted(buckets):
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=bucket)
+    create_required_tables(boto3.client("dynamodb", endpoint_url=dynamodb_local_url), environment)
+    return environment
