@@ -20,6 +20,7 @@ from chalicelib.errors import ConfigurationError
 
 LOGGER_NAME = "s3once"
 LEVEL_VARIABLE = "AWS_LAMBDA_LOG_LEVEL"
+HANDLER_NAME = "s3once-json-lines"
 _FIELDS = "s3once_fields"
 # Lambda's level names (advanced logging controls) and Python's equivalents.
 _LEVELS = {
@@ -79,8 +80,9 @@ def get_logger(name: str = LOGGER_NAME) -> logging.Logger:
 
     A processor asks for `s3once.<its name>`: its lines go through the same handler."""
     root = logging.getLogger(LOGGER_NAME)
-    if not root.handlers:
+    if not any(handler.get_name() == HANDLER_NAME for handler in root.handlers):
         handler = logging.StreamHandler(sys.stdout)
+        handler.set_name(HANDLER_NAME)
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
         root.setLevel(logging.INFO)

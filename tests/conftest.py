@@ -7,6 +7,7 @@ Java subprocess.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -29,6 +30,14 @@ FIXTURES_DIR = Path(
     )
 )
 DYNAMODB_SERVERS = ("dynamodb-local", "moto")
+# app.py reads the trigger's bucket at import, as `chalice deploy` and Lambda provide it: the
+# dev stage's, so that a test module may `from app import app` as Chalice's docs do.
+os.environ.setdefault(
+    "APP_BUCKET_NAME",
+    json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text(encoding="utf-8"))["stages"][
+        "dev"
+    ]["environment_variables"]["APP_BUCKET_NAME"],
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

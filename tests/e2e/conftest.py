@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ from s3once.tables import create_lock_table
 from tests.conftest import PROJECT_DIR, unique_name
 
 STAGE = "dev"
-# What `chalice deploy` and the Lambda runtime have in the environment when app.py is imported.
-os.environ.setdefault("APP_BUCKET_NAME", stage_environment(PROJECT_DIR, STAGE)["APP_BUCKET_NAME"])
 
 
 @dataclass
