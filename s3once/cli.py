@@ -61,7 +61,11 @@ def main(ctx: click.Context, stage: str, project_dir: Path) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of files to upload (default: the processor's samples).",
 )
-@click.option("--processor", help="Processor to run instead of the stage's PROCESSOR.")
+@click.option(
+    "--processor",
+    type=local_run.RegisteredProcessor(),
+    help="Processor to run instead of the stage's PROCESSOR (those the registry holds).",
+)
 @click.pass_obj
 def run(obj: Context, files: Path | None, processor: str | None) -> None:
     """Upload files, deliver their S3 events twice through the handler, change one, show outcomes.

@@ -77,6 +77,22 @@ def processor_names() -> tuple[str, ...]:
     return REGISTRY.names()
 
 
+class RegisteredProcessor(click.Choice[str]):
+    """`--processor`: the choices are the project's registry, read once its code is on the path
+    (the `s3once` group puts it there before a command's options are parsed)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return processor_names()
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        """Click sets the choices it was given (none): the registry's are used instead."""
+
+
 def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path | None) -> None:
     from chalicelib.errors import ConfigurationError
     from chalicelib.processors import REGISTRY

@@ -66,7 +66,7 @@ def follow(step: Step, project: Path) -> list[list[str]]:
     if step.language == "json":
         config = json.loads(target.read_text(encoding="utf-8"))
         assert "`dev` stage" in step.instruction
-        config["stages"]["dev"]["environment_variables"].update(json.loads("{%s}" % step.body))
+        config["stages"]["dev"]["environment_variables"].update(json.loads("{" + step.body + "}"))
         target.write_text(json.dumps(config, indent=2), encoding="utf-8")
     elif "add this line" in step.instruction:
         with target.open("a", encoding="utf-8") as module:
@@ -100,9 +100,7 @@ def test_the_readme_section_adds_a_working_processor_through_the_registry_only(
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     env["PYTHONPATH"] = str(project)
     results = [
-        subprocess.run(
-            command, cwd=project, env=env, capture_output=True, text=True, timeout=300
-        )
+        subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
         for command in commands
     ]
     tested, ran = results
