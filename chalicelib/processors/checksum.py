@@ -29,8 +29,11 @@ SIDECAR_CONTENT_TYPE = "application/json"
 
 @dataclass(frozen=True)
 class ChecksumSettings:
-    bucket_name: str  # where sidecars go (may be the upload bucket: then use a prefix
-    prefix: str  # that the function's trigger does not cover)
+    """Where sidecars go. The upload bucket itself will do, under a prefix the function's
+    trigger does not cover (or every sidecar would trigger a checksum of its own)."""
+
+    bucket_name: str
+    prefix: str
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ChecksumSettings:
@@ -68,7 +71,9 @@ def sidecar_key(prefix: str, obj: ObjectRef) -> str:
 class ChecksumProcessor:
     name = "checksum"
 
-    def __init__(self, objects: ObjectStore, outputs: ObjectWriter, settings: ChecksumSettings):
+    def __init__(
+        self, objects: ObjectStore, outputs: ObjectWriter, settings: ChecksumSettings
+    ) -> None:
         self._objects = objects
         self._outputs = outputs
         self._settings = settings
