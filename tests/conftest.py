@@ -21,14 +21,9 @@ import pytest
 
 from s3once.local_servers import OFFLINE_CREDENTIALS, dynamodb_local, moto_server
 
-# Real AWS event payloads, kept beside the project (../shared/fixtures/events) rather than in it.
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-FIXTURES_DIR = Path(
-    os.environ.get(
-        "S3ONCE_EVENT_FIXTURES",
-        Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "events",
-    )
-)
+# Real AWS event payloads (tests/fixtures/events/SOURCES.md says where each comes from).
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures" / "events"
 DYNAMODB_SERVERS = ("dynamodb-local", "moto")
 # app.py reads the trigger's bucket at import, as `chalice deploy` and Lambda provide it: the
 # dev stage's, so that a test module may `from app import app` as Chalice's docs do.
