@@ -23,7 +23,7 @@ from chalicelib.processors import REGISTRY
 from chalicelib.processors.plugin import ConfiguredProcessor, Resources
 from chalicelib.s3_objects import S3ObjectStore
 from chalicelib.service import IdempotentPipeline, LeasePolicy
-from chalicelib.settings import LEASE_MARGIN_SECONDS, Settings
+from chalicelib.settings import DEFAULT_LEASE_SECONDS, Settings
 
 # Containers see one configuration; tests and local runs may see a few.
 MAX_CONFIGURATIONS = 16
@@ -65,9 +65,7 @@ def pipeline(settings: Settings, processor: ConfiguredProcessor) -> IdempotentPi
         processor=processor.build(resources),
         clock=SystemClock(),
         scope=settings.scope,
-        lease=LeasePolicy(
-            fixed_seconds=settings.lease_seconds, margin_seconds=LEASE_MARGIN_SECONDS
-        ),
+        lease=LeasePolicy(settings.lease_seconds or DEFAULT_LEASE_SECONDS),
         record_ttl_days=settings.record_ttl_days,
         logger=get_logger(),
     )

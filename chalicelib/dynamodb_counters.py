@@ -14,6 +14,10 @@ gzipped JSON), in the same transaction. A worker that takes over a record with p
 (the acquisition says so, `Acquired.resume_commit`) reads the plan after its acquisition, when
 no older fence can move it any more, and commits the keys after the progress: it does not read
 the object again, which may have changed or gone since. The last step removes both attributes.
+
+The increments are checked whole before the first step: what could never commit fails
+permanently first. A step whose answer was lost is recognised when its resend fails: the lock
+record returned with the cancellation shows the step's own progress under the caller's fence.
 """
 
 from __future__ import annotations
@@ -24,16 +28,17 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.dynamodb_values import HELD_BY_ME, attribute_value
 from chalicelib.errors import CommitTooLargeError, LockStoreError
+from chalicelib.increments import checked_increments
 from chalicelib.model import JsonMap, LockStatus
-from chalicelib.ports import CounterIncrement, Release
+from chalicelib.ports import CounterIncrement, Release, Settled
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -111,8 +116,8 @@ class FencedCounterCommit:
         self._per_step = max_actions - 1
         self._sleep = sleep
 
-    def commit(self, release: Release) -> bool:
-        """Add the increments and complete the record; False if the fence was lost on the way.
+    def commit(self, release: Release) -> Settled:
+        """Add the increments and complete the record; LEASE_LOST if the fence was lost on the way.
 
         With `release.resume`, the increments and result are the ones the previous holder
         stored in its first step, and only the keys after its progress are committed.
@@ -120,31 +125,33 @@ class FencedCounterCommit:
         if release.resume:
             stored = self._read_plan(release)
             if stored is None:
-                return False
+                return Settled.LEASE_LOST
             plan, through = stored
+            checked_increments(plan.increments)  # a plan stored by older code may never commit
         else:
-            ordered = tuple(sorted(release.increments, key=lambda item: item.key))
-            plan, through = Plan(ordered, release.result or {}), None
+            plan, through = Plan(checked_increments(release.increments), release.result or {}), None
         pending = [item for item in plan.increments if through is None or item.key > through]
         steps = [
             pending[i : i + self._per_step] for i in range(0, len(pending), self._per_step)
         ] or [[]]
+        # The first of several steps stores the plan with its progress, atomically, so that
+        # whoever takes over finishes this commit without the object. Encoded before the first
+        # step: a plan too large to store fails before anything is committed.
+        encoded = plan.encode() if through is None and len(steps) > 1 else None
         for index, chunk in enumerate(steps):
-            last = index == len(steps) - 1
-            # The first of several steps stores the plan with its progress, atomically, so
-            # that whoever takes over finishes this commit without the object.
             step = Step(
                 increments=chunk,
                 after=through,
                 result=plan.result,
-                last=last,
-                plan=plan.encode() if through is None and not last else None,
+                last=index == len(steps) - 1,
+                plan=encoded if index == 0 else None,
             )
-            if not self._commit_step(release, step):
-                return False
+            ended = self._commit_step(release, step)
+            if ended is not None:
+                return ended
             if chunk:
                 through = chunk[-1].key
-        return True
+        return Settled.COMPLETED
 
     def _read_plan(self, release: Release) -> tuple[Plan, str] | None:
         """The stored plan and the last key committed under it; None if the fence was lost."""
@@ -163,27 +170,47 @@ class FencedCounterCommit:
             raise LockStoreError(f"{release.pk!r} has no stored commit to resume")
         return Plan.decode(bytes(item[PLAN_ATTRIBUTE]["B"])), item[PROGRESS_ATTRIBUTE]["S"]
 
-    def _commit_step(self, release: Release, step: Step) -> bool:
+    def _commit_step(self, release: Release, step: Step) -> Settled | None:
+        """None when the step is in (now, or by a send whose answer was lost); otherwise how the
+        commit ended without it."""
         actions = [self._lock_action(release, step)]
         actions += [self._counter_action(increment) for increment in step.increments]
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 self._client.transact_write_items(
                     TransactItems=actions,
-                    ClientRequestToken=_token(release, step.after, attempt),
+                    ClientRequestToken=_token(self._lock_table, release, step.after, attempt),
                 )
             except ClientError as exc:
                 reasons = _cancellation_reasons(exc)
                 if reasons is None:
                     raise
                 if reasons and reasons[0] == CONDITION_FAILED:
-                    return False
+                    return self._refused_step(release, step, _lock_item(exc))
                 if TRANSACTION_CONFLICT not in reasons or attempt == CONFLICT_RETRIES:
                     raise
                 self._sleep(random.uniform(0, min(0.02 * 2**attempt, 1.0)))
                 continue
-            return True
+            return None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _refused_step(
+        self, release: Release, step: Step, item: Mapping[str, Any] | None
+    ) -> Settled | None:
+        # Without the item (reasons named only in the message) it can only be a lost lease.
+        if str((item or {}).get("attempts", {}).get("N")) != str(release.fence):
+            return Settled.LEASE_LOST
+        status = str((item or {}).get("status", {}).get("S"))
+        if status == LockStatus.COMPLETED.value:
+            return Settled.COMPLETED  # our last step was applied; its answer was lost
+        if status == LockStatus.FAILED.value:
+            return Settled.FAILED
+        through = (item or {}).get(PROGRESS_ATTRIBUTE, {}).get("S")
+        if not step.last and step.increments and through == step.increments[-1].key:
+            return None  # this very step was applied; its answer was lost
+        raise LockStoreError(
+            f"{release.pk!r}: step after {step.after!r} refused by its own fence at {through!r}"
+        )
 
     def _lock_action(self, release: Release, step: Step) -> TransactWriteItemTypeDef:
         names = {
@@ -231,6 +258,7 @@ class FencedCounterCommit:
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
 
@@ -249,10 +277,20 @@ class FencedCounterCommit:
         }
 
 
-def _token(release: Release, through: str | None, attempt: int) -> str:
-    """Same step, same attempt, same token: a resend after a lost response is not applied twice."""
-    text = json.dumps([release.pk, release.fence, through, attempt])
+def _token(table: str, release: Release, through: str | None, attempt: int) -> str:
+    """Same step, same attempt, same token: a resend after a lost response is not applied twice.
+
+    Tokens are unique per account and region, not per table: the table is part of the token,
+    or two stages' tables with the same pk would collide (IdempotentParameterMismatch)."""
+    text = json.dumps([table, release.pk, release.fence, through, attempt])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:36]
+
+
+def _lock_item(exc: ClientError) -> Mapping[str, Any] | None:
+    """The lock record as the cancelled transaction's first action found it, if returned."""
+    reasons = exc.response.get("CancellationReasons") or []
+    item: Mapping[str, Any] | None = reasons[0].get("Item") if reasons else None
+    return item or None
 
 
 def _cancellation_reasons(exc: ClientError) -> list[str] | None:

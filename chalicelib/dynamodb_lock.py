@@ -1,7 +1,14 @@
 """The lock repository on DynamoDB: one item per idempotency key, every write conditional.
 
-The record's `attempts` counts acquisitions and doubles as the fencing token: completion and
-failure are conditional on it, so a worker whose lease was taken over can change nothing.
+The record's `attempts` counts acquisitions and doubles as the fencing token: renewal,
+completion and failure are conditional on it, so a worker whose lease was taken over can change
+nothing.
+
+Every write reads the item back when its condition fails (`ReturnValuesOnConditionCheckFailure`),
+and that item tells whether the write already applied is the caller's own: botocore resends a
+request whose answer was lost, and the resend of an applied write fails its condition. The
+acquisition stores a token unique to it (`lease_token`) and the status it replaced
+(`acquired_from`); completion and failure compare status and fence.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from chalicelib.dynamodb_counters import PROGRESS_ATTRIBUTE, FencedCounterCommit
 from chalicelib.dynamodb_values import HELD_BY_ME, attribute_value
 from chalicelib.errors import ConfigurationError, LockStoreError
 from chalicelib.model import LockRecord, LockStatus
-from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Refused, Release
+from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Refused, Release, Settled
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -33,6 +40,10 @@ _NAMES = {
     "#expires": "expires_at",
 }
 _OBJECT_ATTRIBUTES = ("bucket", "key", "etag", "version_id", "sequencer", "size")
+TOKEN_ATTRIBUTE = "lease_token"
+FROM_ATTRIBUTE = "acquired_from"
+_NEW_RECORD = "NEW"
+_SETTLED = {LockStatus.COMPLETED: Settled.COMPLETED, LockStatus.FAILED: Settled.FAILED}
 
 
 class DynamoDBLockRepository:
@@ -60,6 +71,7 @@ class DynamoDBLockRepository:
             _NAMES,
             **{f"#{name}": name for name in _OBJECT_ATTRIBUTES},
             **{"#last_error": "last_error", "#result": "result", "#created": "created_at"},
+            **{"#token": TOKEN_ATTRIBUTE, "#from": FROM_ATTRIBUTE},
         )
         values: dict[str, AttributeValueTypeDef] = {
             ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
@@ -70,8 +82,12 @@ class DynamoDBLockRepository:
             ":lease": {"N": str(request.lease_expires_at_ms)},
             ":owner": {"S": request.owner},
             ":expires": {"N": str(request.expires_at)},
+            ":token": {"S": request.token},
+            ":new": {"S": _NEW_RECORD},
         }
         sets = [
+            # Every operand reads the item as it was before this write.
+            "#from = if_not_exists(#status, :new)",
             "#status = :in_progress",
             "#attempts = if_not_exists(#attempts, :zero) + :one",
             "#lease = :lease",
@@ -79,6 +95,7 @@ class DynamoDBLockRepository:
             "#created = if_not_exists(#created, :now)",
             "#updated = :now",
             "#expires = :expires",
+            "#token = :token",
         ]
         removes = ["#last_error", "#result"]
         for name, value in object_values.items():
@@ -104,7 +121,19 @@ class DynamoDBLockRepository:
         except ClientError as exc:
             if _error_code(exc) != CONDITION_FAILED:
                 raise
-            return Refused(_to_record(request.pk, exc.response.get("Item")))  # type: ignore[arg-type]
+            item = _returned_item(exc)
+            record = _to_record(request.pk, item)
+            if record.status is LockStatus.IN_PROGRESS and _text(item, TOKEN_ATTRIBUTE) == (
+                request.token
+            ):
+                # This acquisition was applied; its answer was lost and botocore resent it.
+                replaced = _text(item, FROM_ATTRIBUTE)
+                return Acquired(
+                    fence=record.attempts,
+                    previous_status=None if replaced == _NEW_RECORD else LockStatus(replaced),
+                    resume_commit=PROGRESS_ATTRIBUTE in (item or {}),
+                )
+            return Refused(record)
         previous = response.get("Attributes")
         if not previous:
             return Acquired(fence=1, previous_status=None)
@@ -114,7 +143,33 @@ class DynamoDBLockRepository:
             resume_commit=PROGRESS_ATTRIBUTE in previous,
         )
 
-    def complete(self, release: Release) -> bool:
+    def renew(self, pk: str, fence: int, lease_expires_at_ms: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}},
+                UpdateExpression="SET #lease = :lease",
+                ConditionExpression=HELD_BY_ME,
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#attempts": "attempts",
+                    "#lease": "lease_expires_at",
+                },
+                ExpressionAttributeValues={
+                    ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
+                    ":fence": {"N": str(fence)},
+                    ":lease": {"N": str(lease_expires_at_ms)},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _error_code(exc) != CONDITION_FAILED:
+                raise
+            # Still our fence (completed or failed by us meanwhile): not a lost lease.
+            return _fence_of(_returned_item(exc)) == fence
+        return True
+
+    def complete(self, release: Release) -> Settled:
         if release.increments or release.resume:
             if self._counters is None:
                 raise ConfigurationError(
@@ -124,10 +179,12 @@ class DynamoDBLockRepository:
             return self._counters.commit(release)
         return self._release(release, LockStatus.COMPLETED, "#result", release.result or {})
 
-    def fail(self, release: Release) -> bool:
+    def fail(self, release: Release) -> Settled:
         return self._release(release, LockStatus.FAILED, "#last_error", release.error or "")
 
-    def _release(self, release: Release, status: LockStatus, field: str, payload: object) -> bool:
+    def _release(
+        self, release: Release, status: LockStatus, field: str, payload: object
+    ) -> Settled:
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -152,12 +209,24 @@ class DynamoDBLockRepository:
                     ":now": {"N": str(release.now_ms)},
                     ":expires": {"N": str(release.expires_at)},
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if _error_code(exc) != CONDITION_FAILED:
                 raise
-            return False
-        return True
+            return settled_by(_returned_item(exc), release.fence)
+        return _SETTLED[status]
+
+
+def settled_by(item: Mapping[str, Any] | None, fence: int) -> Settled:
+    """What a record that refused a release of `fence` says: ours (a resent write whose first
+    send was applied, or an earlier release of ours), or another fence's."""
+    if _fence_of(item) != fence:
+        return Settled.LEASE_LOST
+    status = LockStatus(_text(item, "status"))
+    if status is LockStatus.IN_PROGRESS:
+        raise LockStoreError(f"a release of fence {fence} was refused by its own live lease")
+    return _SETTLED[status]
 
 
 def _to_record(pk: str, item: Mapping[str, Any] | None) -> LockRecord:
@@ -171,6 +240,21 @@ def _to_record(pk: str, item: Mapping[str, Any] | None) -> LockRecord:
         owner=item.get("owner", {}).get("S", ""),
         lease_expires_at_ms=int(item.get("lease_expires_at", {}).get("N", "0")),
     )
+
+
+def _returned_item(exc: ClientError) -> Mapping[str, Any] | None:
+    """The item a failed condition returned (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+    item: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+    return item
+
+
+def _fence_of(item: Mapping[str, Any] | None) -> int | None:
+    attempts = (item or {}).get("attempts", {}).get("N")
+    return None if attempts is None else int(attempts)
+
+
+def _text(item: Mapping[str, Any] | None, name: str) -> str:
+    return str((item or {}).get(name, {}).get("S", ""))
 
 
 def _error_code(exc: ClientError) -> str:

@@ -25,16 +25,18 @@ class LeaseLostError(S3OnceError):
     """Another worker took the object over while this one worked: stop, nothing will be stored."""
 
 
-class CommitTooLargeError(S3OnceError):
-    """An object's effects are too many to commit exactly once (see MAX_PLAN_BYTES)."""
-
-
 class PermanentProcessingError(S3OnceError):
     """A processor says this object can never be processed: retrying would not help.
 
     The record is marked FAILED and the invocation does not fail, so Lambda does not retry.
     A re-upload of the object (or a later delivery) may still try again.
     """
+
+
+class CommitTooLargeError(PermanentProcessingError):
+    """An object's effects can never be committed: a number beyond DynamoDB's 38 digits, too
+    many counter items, or a plan too large to store. Found before anything is committed, so
+    the record fails permanently with this reason and no takeover replays a part of it."""
 
 
 class ObjectNotFoundError(PermanentProcessingError):
@@ -60,13 +62,17 @@ class IncompleteBatchError(S3OnceError):
         busy: tuple[str, ...],
         failed: tuple[str, ...],
         records: Sequence[Mapping[str, object]] = (),
+        invalid: tuple[str, ...] = (),
     ) -> None:
         self.busy = busy
         self.failed = failed
+        self.invalid = invalid  # records of the event that could not be read, by path
         self.records = list(records)  # the summary the handler would have returned
         parts = []
         if failed:
             parts.append(f"{len(failed)} failed ({', '.join(failed)})")
         if busy:
             parts.append(f"{len(busy)} held by another invocation ({', '.join(busy)})")
+        if invalid:
+            parts.append(f"{len(invalid)} invalid ({'; '.join(invalid)})")
         super().__init__("retry needed: " + "; ".join(parts))

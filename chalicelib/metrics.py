@@ -21,11 +21,13 @@ DIMENSION = "processor"
 UNIT = "Count"
 
 
-def outcome_counts(outcomes: Iterable[RecordOutcome]) -> dict[str, int]:
-    """Every outcome, zero included, so that graphs and alarms see a value each invocation."""
+def outcome_counts(outcomes: Iterable[RecordOutcome], invalid: int = 0) -> dict[str, int]:
+    """Every outcome, zero included, so that graphs and alarms see a value each invocation.
+    `invalid`: records the parser could not read (they have no RecordOutcome)."""
     counts = {outcome.value: 0 for outcome in Outcome}
     for record in outcomes:
         counts[record.outcome.value] += 1
+    counts[Outcome.INVALID.value] += invalid
     return counts
 
 
@@ -52,7 +54,11 @@ def emf_document(processor: str, counts: dict[str, int], epoch_ms: int) -> dict[
 
 
 def emit_outcome_metrics(
-    processor: str, outcomes: Iterable[RecordOutcome], stream: IO[str] | None = None
+    processor: str,
+    outcomes: Iterable[RecordOutcome],
+    invalid: int = 0,
+    stream: IO[str] | None = None,
 ) -> None:
-    document = emf_document(processor, outcome_counts(outcomes), time.time_ns() // 1_000_000)
+    counts = outcome_counts(outcomes, invalid)
+    document = emf_document(processor, counts, time.time_ns() // 1_000_000)
     print(json.dumps(document), file=stream or sys.stdout, flush=True)

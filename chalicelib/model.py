@@ -61,8 +61,9 @@ class Outcome(enum.Enum):
     FAILED_PERMANENTLY = (
         "failed_permanently"  # the processor declared it hopeless: FAILED, no retry
     )
-    LEASE_LOST = "lease_lost"  # our lease was taken over before we finished: nothing of ours stored
+    LEASE_LOST = "lease_lost"  # another fence holds the record: nothing of ours stored
     IGNORED = "ignored"  # not an ObjectCreated record
+    INVALID = "invalid"  # a record the event parser could not read: the invocation fails
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TypeAlias
@@ -10,9 +12,19 @@ from typing import BinaryIO, Protocol, TypeAlias
 from chalicelib.model import JsonMap, LockRecord, LockStatus, ObjectRef
 
 
+def new_lease_token() -> str:
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class LeaseRequest:
-    """Everything one acquisition writes."""
+    """Everything one acquisition writes.
+
+    `token` is unique to this acquisition and stored on the record: when the answer to the
+    write is lost and the resent write finds the record taken, the token tells whether it was
+    taken by this very acquisition. (The owner's request id cannot tell: Lambda's retries of an
+    asynchronous invocation run under the same request id.)
+    """
 
     pk: str
     obj: ObjectRef
@@ -20,15 +32,17 @@ class LeaseRequest:
     now_ms: int
     lease_expires_at_ms: int
     expires_at: int  # epoch seconds, the table's TTL attribute
+    token: str = field(default_factory=new_lease_token)
 
 
 @dataclass(frozen=True)
 class Acquired:
     """The caller holds the lease; `fence` is the record's new `attempts` value.
 
-    `resume_commit`: a previous holder committed part of its effects (and stored what was left
-    to commit) before it died. The new holder completes with `Release(resume=True)` and does
-    not process the object again: it may have changed or gone since.
+    `resume_commit`: a previous holder began committing the effects that go with the completion
+    (and stored all of them with the first part) before it died. The new holder completes with
+    `Release(resume=True)` and does not process the object again: it may have changed or gone
+    since.
     """
 
     fence: int
@@ -62,9 +76,10 @@ class CounterIncrement:
 class Release:
     """How a holder ends its lease: completion with a result, or failure with an error.
 
-    `increments` are committed together with the completion, atomically and only while
-    `fence` is current; a completion without them is a single conditional write. `resume`
-    completes what a previous holder stored and began committing (see `Acquired`).
+    `increments` are effects committed with the completion: they take effect together with it,
+    exactly once and only while `fence` is current; a completion without effects is a single
+    conditional write. `resume` completes what a previous holder stored and began committing
+    (see `Acquired`).
     """
 
     pk: str
@@ -77,20 +92,50 @@ class Release:
     resume: bool = False
 
 
+class Settled(enum.Enum):
+    """How the record stands after a completion or failure: what it says under whose fence.
+
+    The answer is read from the record itself, so a write whose answer was lost (applied, then
+    resent by the client and refused) still reads as the caller's own. Truthy unless the lease
+    was lost, so that `if locks.complete(...)` reads as "it is ours".
+    """
+
+    COMPLETED = "completed"  # COMPLETED under the caller's fence (by this call or an earlier one)
+    FAILED = "failed"  # FAILED under the caller's fence
+    LEASE_LOST = "lease_lost"  # another fence holds the record: nothing of this release stored
+
+    def __bool__(self) -> bool:
+        return self is not Settled.LEASE_LOST
+
+
 class LockRepository(Protocol):
     def acquire(self, request: LeaseRequest) -> Acquisition:
-        """One conditional write; succeeds on a new, FAILED or expired IN_PROGRESS record."""
-        ...
+        """One conditional write; succeeds on a new, FAILED or expired IN_PROGRESS record.
 
-    def complete(self, release: Release) -> bool:
-        """Mark COMPLETED (adding `release.increments`) if the fence is still ours.
-
-        False means the lease was lost and nothing of this release was stored.
+        A resent write that finds the record taken by this very acquisition (same `token`)
+        answers Acquired, as the first send would have.
         """
         ...
 
-    def fail(self, release: Release) -> bool:
-        """Mark FAILED if the fence is still ours; False means the lease was lost."""
+    def renew(self, pk: str, fence: int, lease_expires_at_ms: int) -> bool:
+        """Move the lease's end to `lease_expires_at_ms` while the fence is the caller's.
+
+        False only when another fence holds the record (or it is gone): the lease was lost.
+        """
+        ...
+
+    def complete(self, release: Release) -> Settled:
+        """Mark COMPLETED, with the effects committed with the completion, if the fence is
+        still the caller's. LEASE_LOST means nothing of this release was stored.
+
+        Effects that can never be committed (beyond the store's limits) raise
+        CommitTooLargeError before anything is written.
+        """
+        ...
+
+    def fail(self, release: Release) -> Settled:
+        """Mark FAILED if the fence is still the caller's and the record not yet COMPLETED
+        (COMPLETED: an earlier completion of the caller's was stored after all)."""
         ...
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from chalicelib.errors import (
     IncompleteBatchError,
     InvalidEventError,
+    LeaseLostError,
     PermanentProcessingError,
 )
 from chalicelib.events import ParsedEvent
 from chalicelib.keys import idempotency_key
+from chalicelib.lease import LeaseKeeper, LeasePolicy
 from chalicelib.logs import log
 from chalicelib.metrics import emit_outcome_metrics
 from chalicelib.model import (
@@ -31,34 +33,24 @@ from chalicelib.ports import (
     LockRepository,
     Processor,
     Release,
-    UnguardedWork,
+    Settled,
 )
 
+__all__ = ["BatchSummary", "IdempotentPipeline", "Invocation", "LeasePolicy"]
+
 MS_PER_DAY = 86_400_000
-# Without a context (local runs), assume Lambda's maximum timeout is what remains.
-MAX_INVOCATION_MS = 15 * 60 * 1000
+_LEVELS = {
+    Outcome.FAILED: logging.WARNING,
+    Outcome.LEASE_LOST: logging.WARNING,
+    Outcome.FAILED_PERMANENTLY: logging.ERROR,
+    Outcome.INVALID: logging.ERROR,
+}
 
 
 @dataclass(frozen=True)
 class Invocation:
     request_id: str
-    remaining_ms: int | None = None
-
-
-@dataclass(frozen=True)
-class LeasePolicy:
-    """How long an acquisition holds the object before another worker may take it over."""
-
-    fixed_seconds: int | None
-    margin_seconds: int
-
-    def lease_ms(self, invocation: Invocation) -> int:
-        if self.fixed_seconds is not None:
-            return self.fixed_seconds * 1000
-        remaining = (
-            invocation.remaining_ms if invocation.remaining_ms is not None else MAX_INVOCATION_MS
-        )
-        return remaining + self.margin_seconds * 1000
+    remaining_ms: int | None = None  # None: no deadline known (local runs)
 
 
 @dataclass(frozen=True)
@@ -67,6 +59,16 @@ class BatchSummary:
 
     def to_dict(self) -> dict[str, object]:
         return {"records": [record.to_dict() for record in self.records]}
+
+
+@dataclass
+class _Held:
+    """What happened to one acquired object: its outcome and, when it must be retried, why."""
+
+    outcome: Outcome
+    error: Exception | None = None
+    release_error: Exception | None = None  # marking FAILED itself failed: the lease runs out
+    renewals: int = 0
 
 
 class IdempotentPipeline:
@@ -89,11 +91,17 @@ class IdempotentPipeline:
         self._logger = logger
 
     def handle(self, event: ParsedEvent, invocation: Invocation) -> BatchSummary:
-        """Process every record; raise IncompleteBatchError afterwards if any must be retried.
+        """Process every record; raise afterwards if any must be retried or could not be read.
 
-        Errors of the lock store itself (throttling, access denied, ...) propagate at once: the
-        records already finished are skipped when Lambda retries the event.
+        Errors of the lock store at acquisition (throttling, access denied, ...) propagate at
+        once: nothing is held, and the records already finished are skipped when Lambda retries
+        the event. Whatever fails after an acquisition fails that record only.
         """
+        deadline_ms = (
+            None
+            if invocation.remaining_ms is None
+            else self._clock.now_ms() + invocation.remaining_ms
+        )
         outcomes: list[RecordOutcome] = []
         busy: list[str] = []
         failures: list[tuple[str, Exception]] = []
@@ -110,25 +118,36 @@ class IdempotentPipeline:
             )
             outcomes.append(RecordOutcome(ignored.bucket, ignored.key, Outcome.IGNORED, 0))
         for obj in event.objects:
-            outcome, error = self._handle_object(obj, invocation)
+            outcome, error = self._handle_object(obj, invocation, deadline_ms)
             outcomes.append(outcome)
             if outcome.outcome is Outcome.BUSY:
                 busy.append(_describe(obj))
             elif error is not None:
                 failures.append((_describe(obj), error))
-        emit_outcome_metrics(self._processor.name, outcomes)
-        if event.invalid:
-            raise InvalidEventError("; ".join(event.invalid))
+        for message in event.invalid:
+            log(
+                self._logger,
+                _LEVELS[Outcome.INVALID],
+                "record invalid",
+                outcome=Outcome.INVALID.value,
+                error=message,
+                request_id=invocation.request_id,
+            )
+        emit_outcome_metrics(self._processor.name, outcomes, invalid=len(event.invalid))
+        records = [record.to_dict() for record in outcomes]
         if busy or failures:
             raise IncompleteBatchError(
                 busy=tuple(busy),
                 failed=tuple(name for name, _ in failures),
-                records=[record.to_dict() for record in outcomes],
+                records=records,
+                invalid=tuple(event.invalid),
             ) from (failures[0][1] if failures else None)
+        if event.invalid:
+            raise InvalidEventError("; ".join(event.invalid))
         return BatchSummary(outcomes)
 
     def _handle_object(
-        self, obj: ObjectRef, invocation: Invocation
+        self, obj: ObjectRef, invocation: Invocation, deadline_ms: int | None
     ) -> tuple[RecordOutcome, Exception | None]:
         started = time.perf_counter()
         pk = idempotency_key(obj, self._scope, self._processor.name)
@@ -139,30 +158,28 @@ class IdempotentPipeline:
                 obj=obj,
                 owner=invocation.request_id,
                 now_ms=now_ms,
-                lease_expires_at_ms=now_ms + self._lease.lease_ms(invocation),
+                lease_expires_at_ms=self._lease.expiry(now_ms, deadline_ms),
                 expires_at=self._expires_at(now_ms),
             )
         )
-        error: Exception | None = None
+        extra: dict[str, object] = {}
         if not isinstance(acquisition, Acquired):
-            held = acquisition.record
-            outcome = Outcome.SKIPPED if held.status is LockStatus.COMPLETED else Outcome.BUSY
-            attempts = held.attempts
-            extra = {"holder": held.owner} if outcome is Outcome.BUSY else {}
+            record = acquisition.record
+            held = _Held(Outcome.SKIPPED if record.status is LockStatus.COMPLETED else Outcome.BUSY)
+            attempts = record.attempts
+            if held.outcome is Outcome.BUSY:
+                extra["holder"] = record.owner
         else:
             attempts = acquisition.fence
-            outcome, error = self._process_held(obj, pk, acquisition, invocation)
-            extra = {}
-        level = {
-            Outcome.FAILED: logging.WARNING,
-            Outcome.LEASE_LOST: logging.WARNING,
-            Outcome.FAILED_PERMANENTLY: logging.ERROR,
-        }.get(outcome, logging.INFO)
+            held = self._work_under_lease(obj, pk, acquisition, invocation, deadline_ms)
+            extra["renewals"] = held.renewals
+            if held.release_error is not None:
+                extra["release_error"] = _error_text(held.release_error)
         log(
             self._logger,
-            level,
-            "record " + outcome.value,
-            outcome=outcome.value,
+            _LEVELS.get(held.outcome, logging.INFO),
+            "record " + held.outcome.value,
+            outcome=held.outcome.value,
             bucket=obj.bucket,
             key=obj.key,
             pk=pk,
@@ -171,35 +188,70 @@ class IdempotentPipeline:
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             request_id=invocation.request_id,
             processor=self._processor.name,
-            error=None if error is None else _error_text(error),
+            error=None if held.error is None else _error_text(held.error),
             **extra,
         )
-        return RecordOutcome(obj.bucket, obj.key, outcome, attempts), (
-            None if outcome is Outcome.FAILED_PERMANENTLY else error
+        return RecordOutcome(obj.bucket, obj.key, held.outcome, attempts), (
+            None if held.outcome is Outcome.FAILED_PERMANENTLY else held.error
         )
 
-    def _process_held(
-        self, obj: ObjectRef, pk: str, held: Acquired, invocation: Invocation
-    ) -> tuple[Outcome, Exception | None]:
-        if held.resume_commit:
+    def _work_under_lease(
+        self,
+        obj: ObjectRef,
+        pk: str,
+        acquired: Acquired,
+        invocation: Invocation,
+        deadline_ms: int | None,
+    ) -> _Held:
+        """Process and complete under a renewed lease; whatever raises marks the record FAILED."""
+        keeper = LeaseKeeper(
+            self._locks,
+            pk,
+            acquired.fence,
+            invocation.request_id,
+            self._clock,
+            self._lease,
+            deadline_ms,
+            self._logger,
+        )
+        with keeper:
+            try:
+                held = self._process_and_complete(obj, pk, acquired, keeper)
+            except LeaseLostError:
+                held = _Held(Outcome.LEASE_LOST)
+            except PermanentProcessingError as exc:
+                held = self._fail(pk, acquired, exc, Outcome.FAILED_PERMANENTLY)
+            except Exception as exc:  # recorded, re-raised by handle()
+                held = self._fail(pk, acquired, exc, Outcome.FAILED)
+        held.renewals = keeper.renewals
+        return held
+
+    def _process_and_complete(
+        self, obj: ObjectRef, pk: str, acquired: Acquired, keeper: LeaseKeeper
+    ) -> _Held:
+        if acquired.resume_commit:
             # The previous holder stored what it was committing; finishing that is the whole job.
-            if not self._locks.complete(self._release(pk, held, resume=True)):
-                return Outcome.LEASE_LOST, None
-            return Outcome.TAKEN_OVER, None
+            settled = self._locks.complete(self._release(pk, acquired, resume=True))
+            return _Held(_completed(settled, taken_over=True))
+        result = self._processor.process(obj, keeper)
+        if keeper.lost:  # the processor did not stop by itself: nothing of it is committed
+            return _Held(Outcome.LEASE_LOST)
+        release = self._release(pk, acquired, result=result.summary, increments=result.increments)
+        return _Held(_completed(self._locks.complete(release), taken_over=acquired.taken_over))
+
+    def _fail(self, pk: str, acquired: Acquired, error: Exception, outcome: Outcome) -> _Held:
+        """Mark the record FAILED with `error`, best effort: if the store cannot be reached,
+        the lease running out is what frees the object."""
         try:
-            result = self._processor.process(obj, UnguardedWork(invocation.request_id))
-        except PermanentProcessingError as exc:
-            if not self._locks.fail(self._release(pk, held, error=_error_text(exc))):
-                return Outcome.LEASE_LOST, None
-            return Outcome.FAILED_PERMANENTLY, exc
-        except Exception as exc:  # re-raised by handle() once the other records are done
-            if not self._locks.fail(self._release(pk, held, error=_error_text(exc))):
-                return Outcome.LEASE_LOST, None
-            return Outcome.FAILED, exc
-        release = self._release(pk, held, result=result.summary, increments=result.increments)
-        if not self._locks.complete(release):
-            return Outcome.LEASE_LOST, None
-        return (Outcome.TAKEN_OVER if held.taken_over else Outcome.PROCESSED), None
+            settled = self._locks.fail(self._release(pk, acquired, error=_error_text(error)))
+        except Exception as release_error:  # the invocation fails with `error`
+            return _Held(Outcome.FAILED, error, release_error)
+        if settled is Settled.LEASE_LOST:
+            return _Held(Outcome.LEASE_LOST)
+        if settled is Settled.COMPLETED:
+            # Our completion was stored after all; its answer was lost before the error.
+            return _Held(_completed(settled, taken_over=acquired.taken_over))
+        return _Held(outcome, error)
 
     def _release(
         self,
@@ -224,6 +276,14 @@ class IdempotentPipeline:
 
     def _expires_at(self, now_ms: int) -> int:
         return (now_ms + self._ttl_ms) // 1000
+
+
+def _completed(settled: Settled, taken_over: bool) -> Outcome:
+    if settled is Settled.LEASE_LOST:
+        return Outcome.LEASE_LOST
+    if settled is Settled.FAILED:
+        raise AssertionError("a completion found the record FAILED under its own fence")
+    return Outcome.TAKEN_OVER if taken_over else Outcome.PROCESSED
 
 
 def _describe(obj: ObjectRef) -> str:

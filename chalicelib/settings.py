@@ -15,9 +15,9 @@ from chalicelib.model import IdempotencyScope
 
 BUCKET_VARIABLE = "APP_BUCKET_NAME"
 DEFAULT_RECORD_TTL_DAYS = 30
-# A lease must outlive the invocation that holds it: Lambda stops a function at its timeout,
-# so "remaining time + margin" can only expire after the holder is gone (clock skew aside).
-LEASE_MARGIN_SECONDS = 10
+# How long an acquisition holds its object unrenewed (LEASE_SECONDS overrides it); the holder
+# renews it while it works, so a crashed worker holds its object at most this much longer.
+DEFAULT_LEASE_SECONDS = 30
 MAX_LEASE_SECONDS = 24 * 3600
 
 

@@ -6,40 +6,63 @@ import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
-from chalicelib.errors import ObjectNotFoundError
+from chalicelib.errors import LockStoreError, ObjectNotFoundError
+from chalicelib.increments import checked_increments
 from chalicelib.model import LockRecord, LockStatus, ObjectRef
 from chalicelib.ports import (
     Acquired,
     Acquisition,
+    CounterIncrement,
     LeaseRequest,
     ObjectMetadata,
     ProcessingResult,
     Refused,
     Release,
+    Settled,
     WorkContext,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
 class StoredLock:
     record: LockRecord
     obj: ObjectRef
+    token: str = ""
+    acquired_from: LockStatus | None = None
     result: object = None
     last_error: str | None = None
+    # A commit of effects cut short: what was left to commit, and the last key committed.
+    plan: tuple[tuple[CounterIncrement, ...], object] | None = None
+    through: str | None = None
 
 
 class InMemoryLockRepository:
-    def __init__(self) -> None:
+    """The lock contract in memory, effects included: a completion's increments are added to
+    `counters` in the same step that completes the record, once, and only under the fence.
+
+    `per_step` > 0 commits the increments in steps of that many keys, as DynamoDB must (100
+    actions per transaction), and `before_step(n)` runs before the n-th step, so that a test
+    can cut a commit short (raise) and let a takeover resume it from the stored plan.
+    """
+
+    def __init__(self, per_step: int = 0) -> None:
         self.items: dict[str, StoredLock] = {}
-        self._mutex = threading.Lock()
+        self.counters: dict[str, dict[str, int]] = {}
+        self.per_step = per_step
+        self.before_step: Callable[[int], None] = lambda _step: None
+        self._mutex = threading.RLock()
 
     def acquire(self, request: LeaseRequest) -> Acquisition:
         with self._mutex:
             stored = self.items.get(request.pk)
             if stored is not None:
                 record = stored.record
+                if record.status is LockStatus.IN_PROGRESS and stored.token == request.token:
+                    return self._acquired(stored)  # a resend of this very acquisition
                 expired = (
                     record.status is LockStatus.IN_PROGRESS
                     and record.lease_expires_at_ms < request.now_ms
@@ -48,7 +71,7 @@ class InMemoryLockRepository:
                     return Refused(record)
             previous = stored.record if stored else None
             fence = (previous.attempts if previous else 0) + 1
-            self.items[request.pk] = StoredLock(
+            acquired = StoredLock(
                 LockRecord(
                     pk=request.pk,
                     status=LockStatus.IN_PROGRESS,
@@ -57,28 +80,75 @@ class InMemoryLockRepository:
                     lease_expires_at_ms=request.lease_expires_at_ms,
                 ),
                 request.obj,
+                token=request.token,
+                acquired_from=previous.status if previous else None,
+                plan=stored.plan if stored else None,
+                through=stored.through if stored else None,
             )
-            return Acquired(fence, previous.status if previous else None)
+            self.items[request.pk] = acquired
+            return self._acquired(acquired)
 
-    def complete(self, release: Release) -> bool:
-        return self._release(release, LockStatus.COMPLETED)
+    @staticmethod
+    def _acquired(stored: StoredLock) -> Acquired:
+        return Acquired(
+            stored.record.attempts, stored.acquired_from, resume_commit=stored.plan is not None
+        )
 
-    def fail(self, release: Release) -> bool:
-        return self._release(release, LockStatus.FAILED)
-
-    def _release(self, release: Release, status: LockStatus) -> bool:
+    def renew(self, pk: str, fence: int, lease_expires_at_ms: int) -> bool:
         with self._mutex:
-            stored = self.items.get(release.pk)
-            if (
-                stored is None
-                or stored.record.status is not LockStatus.IN_PROGRESS
-                or stored.record.attempts != release.fence
-            ):
+            stored = self.items.get(pk)
+            if stored is None or stored.record.attempts != fence:
                 return False
-            stored.record = replace(stored.record, status=status)
-            stored.result = release.result
-            stored.last_error = release.error
+            if stored.record.status is LockStatus.IN_PROGRESS:
+                stored.record = replace(stored.record, lease_expires_at_ms=lease_expires_at_ms)
             return True
+
+    def complete(self, release: Release) -> Settled:
+        with self._mutex:
+            refused = self._refusal(release)
+            if refused is not None:
+                return refused
+            stored = self.items[release.pk]
+            if release.resume:
+                if stored.plan is None:
+                    raise LockStoreError(f"{release.pk!r} has no stored commit to resume")
+                increments, result = stored.plan
+                checked_increments(increments)
+            else:
+                increments, result = checked_increments(release.increments), release.result
+            pending = [i for i in increments if stored.through is None or i.key > stored.through]
+            size = self.per_step or len(pending) or 1
+            steps = [pending[i : i + size] for i in range(0, len(pending), size)] or [[]]
+            for number, step in enumerate(steps, start=1):
+                self.before_step(number)
+                for increment in step:
+                    counters = self.counters.setdefault(increment.key, {})
+                    for name, value in increment.deltas.items():
+                        counters[name] = counters.get(name, 0) + value
+                if number < len(steps):
+                    stored.plan, stored.through = (increments, result), step[-1].key
+            stored.record = replace(stored.record, status=LockStatus.COMPLETED)
+            stored.result, stored.plan, stored.through = result, None, None
+            return Settled.COMPLETED
+
+    def fail(self, release: Release) -> Settled:
+        with self._mutex:
+            refused = self._refusal(release)
+            if refused is not None:
+                return refused
+            stored = self.items[release.pk]
+            stored.record = replace(stored.record, status=LockStatus.FAILED)
+            stored.last_error = release.error
+            return Settled.FAILED
+
+    def _refusal(self, release: Release) -> Settled | None:
+        """None while the caller holds its lease; otherwise what the record says to it."""
+        stored = self.items.get(release.pk)
+        if stored is None or stored.record.attempts != release.fence:
+            return Settled.LEASE_LOST
+        if stored.record.status is LockStatus.IN_PROGRESS:
+            return None
+        return Settled(stored.record.status.value.lower())
 
     def status(self, pk: str) -> LockStatus:
         return self.items[pk].record.status
@@ -102,12 +172,15 @@ class FakeProcessor:
     name: str = "fake"
     behaviour: Callable[[ObjectRef], None] | None = None
     processed: list[ObjectRef] = field(default_factory=list)
+    increments: tuple[CounterIncrement, ...] = ()  # effects to commit with each completion
+    contexts: list[WorkContext] = field(default_factory=list)
 
     def process(self, obj: ObjectRef, work: WorkContext) -> ProcessingResult:
+        self.contexts.append(work)
         if self.behaviour is not None:
             self.behaviour(obj)
         self.processed.append(obj)
-        return ProcessingResult({"key": obj.key})
+        return ProcessingResult({"key": obj.key}, self.increments)
 
 
 class FakeObjectStore:
@@ -141,3 +214,27 @@ class FakeObjectStore:
             return self.objects[(obj.bucket, obj.key)]
         except KeyError:
             raise ObjectNotFoundError(f"s3://{obj.bucket}/{obj.key} no longer exists") from None
+
+
+class LostAnswers(InMemoryLockRepository):
+    """Each write named in `lose` is applied, its answer lost, and sent again (as botocore
+    resends a request whose answer never arrived): the caller sees the resend's answer."""
+
+    def __init__(self, *lose: str, per_step: int = 0) -> None:
+        super().__init__(per_step)
+        self.lose = set(lose)
+
+    def acquire(self, request: LeaseRequest) -> Acquisition:
+        return self._resent("acquire", lambda: super(LostAnswers, self).acquire(request))
+
+    def complete(self, release: Release) -> Settled:
+        return self._resent("complete", lambda: super(LostAnswers, self).complete(release))
+
+    def fail(self, release: Release) -> Settled:
+        return self._resent("fail", lambda: super(LostAnswers, self).fail(release))
+
+    def _resent(self, operation: str, send: Callable[[], T]) -> T:
+        if operation in self.lose:
+            self.lose.discard(operation)
+            send()  # applied; the answer never arrives
+        return send()

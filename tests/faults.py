@@ -1,18 +1,26 @@
-"""A fault-injecting HTTP proxy on loopback, placed between the app and a local AWS server.
+"""Faults for the app's AWS calls, injected from outside the application.
 
-The app reaches it through the standard endpoint variables, so faults arrive exactly as AWS
-sends them: over HTTP, through botocore's parsing and retries, with no hook in the app.
+A fault-injecting HTTP proxy on loopback, placed between the app and a local AWS server: the
+app reaches it through the standard endpoint variables, so faults arrive exactly as AWS sends
+them, over HTTP, through botocore's parsing and retries, with no hook in the app. And, for one
+client, faults below botocore through its event hooks (`faults_below_botocore`).
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
+
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+from botocore.exceptions import ConnectionClosedError
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,8 @@ class Fault:
     content_type: str = "application/x-amz-json-1.0"
     # True: the request reaches the server and takes effect, only its response is lost.
     after_forwarding: bool = False
+    # > 0: no fault at all, the request is only held this long before it is forwarded.
+    delay_s: float = 0.0
 
 
 THROTTLED = Fault(
@@ -30,6 +40,7 @@ THROTTLED = Fault(
     b'"message":"Rate of requests exceeds the allowed throughput."}',
 )
 S3_UNAVAILABLE = Fault(503, b"", content_type="application/xml")
+SLOW = Fault(0, b"", delay_s=2.5)  # a slow answer: longer than a 1 s lease, no error
 LOST_RESPONSE = Fault(
     500,
     b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",'
@@ -95,6 +106,9 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
                     ),
                     None,
                 )
+            if fault is not None and fault.delay_s:
+                time.sleep(fault.delay_s)
+                fault = None
             if fault is not None and not fault.after_forwarding:
                 self._reply(fault.status, [("Content-Type", fault.content_type)], fault.body)
                 return
@@ -136,3 +150,54 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# Faults below botocore, through its event hooks on one client (any endpoint, moto included).
+LOST = "lost"  # the request reaches the server and is applied; its answer never arrives
+THROTTLED_HERE = "throttled"  # refused as throttled before reaching the server
+PASS = "pass"
+
+
+@dataclass
+class SendFaults:
+    """Faults for the next sends of one operation, one per send in order; `seen` logs them."""
+
+    pending: list[str]
+    seen: list[str] = field(default_factory=list)
+
+
+def faults_below_botocore(client: Any, operation: str, *faults: str) -> SendFaults:
+    """Inject `faults` into the next sends of `operation` by `client`.
+
+    A LOST send really goes to the server (so the write is applied), then fails as a dropped
+    connection: botocore's retry logic sends the same request again, as it would on AWS.
+    """
+    plan = SendFaults(list(faults))
+
+    def before_send(request: Any, **_: Any) -> AWSResponse | None:
+        if not plan.pending:
+            return None
+        fault = plan.pending.pop(0)
+        plan.seen.append(fault)
+        if fault == LOST:
+            client._endpoint.http_session.send(request)
+            raise ConnectionClosedError(endpoint_url=request.url)
+        if fault == THROTTLED_HERE:
+            headers = HTTPHeaders()
+            headers["Content-Type"] = THROTTLED.content_type
+            return AWSResponse(request.url, THROTTLED.status, headers, _RawBody(THROTTLED.body))
+        return None
+
+    client.meta.events.register(f"before-send.dynamodb.{operation}", before_send)
+    return plan
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        return self._body

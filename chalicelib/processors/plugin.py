@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from chalicelib.ports import ObjectStore, Processor, Release
+from chalicelib.ports import ObjectStore, Processor, Release, Settled
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -34,7 +34,7 @@ class ObjectWriter(Protocol):
 class CompletionCommit(Protocol):
     """Effects committed together with the completion of the lock record (fenced)."""
 
-    def commit(self, release: Release) -> bool: ...
+    def commit(self, release: Release) -> Settled: ...
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from botocore.exceptions import ClientError
 
+from chalicelib.errors import IncompleteBatchError
 from s3once.report import read_totals
 from s3once.s3_events import created_event, put_upload
 from s3once.tables import create_aggregates_table
@@ -44,13 +45,16 @@ def test_a_cut_short_commit_is_finished_by_the_next_delivery_after_the_object_is
     upload = put_upload(
         app.s3, app.bucket, "long.log", log_bytes(LONG_LOG, "combined"), "text/plain"
     )
-    # The first fenced step commits; the second is throttled and the invocation fails.
+    # The first fenced step commits; the second is throttled, the record is marked FAILED
+    # (keeping its progress and plan) and the invocation fails.
     dynamodb_proxy.rules.append(
         FaultRule(dynamodb_operation("TransactWriteItems"), THROTTLED, after=1)
     )
-    with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
+    with pytest.raises(IncompleteBatchError, match="1 failed") as raised:
         app.invoke(created_event(upload))
+    assert isinstance(raised.value.__cause__, ClientError)
     [cut_short] = app.lock_items()
+    assert cut_short["status"]["S"] == "FAILED"
     assert {"counters_through", "counters_plan"} <= set(cut_short)
     partial = read_totals(app.dynamodb, aggregates)
     assert 0 < len(partial) < len(truth(LONG_LOG))

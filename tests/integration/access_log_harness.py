@@ -158,7 +158,7 @@ def worker(stack: Stack, name: str = "worker", clock_offset_ms: int = 0) -> Work
         processor=AccessLogProcessor(S3ObjectStore(s3), "auto", _quiet_logger()),
         clock=OffsetClock(clock_offset_ms),
         scope=IdempotencyScope.CONTENT,
-        lease=LeasePolicy(fixed_seconds=LEASE_SECONDS, margin_seconds=0),
+        lease=LeasePolicy(LEASE_SECONDS),
         record_ttl_days=30,
         logger=_quiet_logger(),
     )

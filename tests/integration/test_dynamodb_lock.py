@@ -13,14 +13,15 @@ from botocore.exceptions import ClientError
 
 from chalicelib.dynamodb_lock import DynamoDBLockRepository
 from chalicelib.model import ObjectRef
-from chalicelib.ports import Acquired, LeaseRequest, Refused, Release
+from chalicelib.ports import Acquired, LeaseRequest, Refused, Release, Settled
+from tests.faults import LOST, THROTTLED_HERE, faults_below_botocore
 
 NOW = 1_700_000_000_000
 OBJ = ObjectRef("uploads", "dir/a b#1.txt", etag="e1", version_id="v1", sequencer="0A", size=5)
 
 
 def lease(owner: str = "req-1", now: int = NOW, obj: ObjectRef = OBJ) -> LeaseRequest:
-    return LeaseRequest("pk-1", obj, owner, now, now + 60_000, 1_800_000_000)
+    return LeaseRequest("pk-1", obj, owner, now, now + 60_000, 1_800_000_000, token=f"t-{owner}")
 
 
 def item(lock_table: tuple[Any, str]) -> dict[str, Any]:
@@ -58,6 +59,8 @@ def test_an_acquisition_stores_the_documented_attributes(lock_table: tuple[Any, 
         "created_at": NOW,
         "updated_at": NOW,
         "expires_at": 1_800_000_000,
+        "lease_token": "t-req-1",
+        "acquired_from": "NEW",
     }
 
 
@@ -86,6 +89,7 @@ def test_reacquiring_a_failed_record_clears_the_error_and_updates_the_object(
     assert "last_error" not in stored
     assert "version_id" not in stored
     assert (stored["status"], stored["attempts"], stored["owner"]) == ("IN_PROGRESS", 2, "req-2")
+    assert (stored["lease_token"], stored["acquired_from"]) == ("t-req-2", "FAILED")
 
 
 def test_a_fresh_object_costs_two_requests_and_a_duplicate_one(lock_table: tuple[Any, str]) -> None:
@@ -177,3 +181,29 @@ def test_other_errors_are_not_read_as_already_done(lock_table: tuple[Any, str], 
     with pytest.raises(ClientError) as raised:
         locks.acquire(lease())
     assert raised.value.response["Error"]["Code"] == code
+
+
+def test_a_completion_applied_then_throttled_past_retries_reads_completed_when_failed(
+    lock_table: tuple[Any, str],
+) -> None:
+    """Its answer lost, its resends throttled until botocore gives up: the error propagates,
+    and the failure the pipeline then writes finds the completion stored under our fence."""
+    client, name = lock_table
+    locks = DynamoDBLockRepository(client, name)
+    locks.acquire(lease())
+    faults = faults_below_botocore(client, "UpdateItem", LOST, *[THROTTLED_HERE] * 3)
+    with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
+        locks.complete(Release("pk-1", 1, NOW + 1, 1_800_000_000, result={"x": 1}))
+    assert faults.seen == [LOST, THROTTLED_HERE, THROTTLED_HERE, THROTTLED_HERE]
+    assert locks.fail(Release("pk-1", 1, NOW + 2, 1_800_000_000, error="boom")) is (
+        Settled.COMPLETED
+    )
+    assert item(lock_table)["result"] == {"x": 1}
+
+
+def test_a_renewal_writes_only_the_end_of_the_lease(lock_table: tuple[Any, str]) -> None:
+    locks = DynamoDBLockRepository(*lock_table)
+    locks.acquire(lease())
+    before = item(lock_table)
+    assert locks.renew("pk-1", 1, NOW + 90_000)
+    assert item(lock_table) == {**before, "lease_expires_at": NOW + 90_000}

@@ -1,4 +1,7 @@
-"""The lock repository contract, held by the fake and by DynamoDB Local and moto alike."""
+"""The lock repository contract, held by the fake and by DynamoDB Local and moto alike.
+
+Lost answers and effects are the contract too: see test_lock_contract_answers.py.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +12,21 @@ from typing import Any
 import pytest
 
 from chalicelib.model import LockStatus, ObjectRef
-from chalicelib.ports import Acquired, LeaseRequest, Refused, Release
+from chalicelib.ports import Acquired, LeaseRequest, Refused, Release, Settled
 
 NOW = 1_700_000_000_000
 LEASE = 60_000
+# Far ahead: DynamoDB Local deletes items whose TTL has passed, as AWS does.
+EXPIRES_AT = 4_000_000_000
 OBJ = ObjectRef("uploads", "dir/a b#1.txt", etag="e1", sequencer="0A", size=5)
 
 
 def lease(pk: str = "pk-1", owner: str = "req-1", now: int = NOW) -> LeaseRequest:
-    return LeaseRequest(pk, OBJ, owner, now, now + LEASE, now // 1000 + 86_400)
+    return LeaseRequest(pk, OBJ, owner, now, now + LEASE, EXPIRES_AT)
 
 
 def release(fence: int, pk: str = "pk-1", **kwargs: Any) -> Release:
-    return Release(pk=pk, fence=fence, now_ms=NOW + 1, expires_at=NOW // 1000 + 86_400, **kwargs)
+    return Release(pk=pk, fence=fence, now_ms=NOW + 1, expires_at=EXPIRES_AT, **kwargs)
 
 
 def test_the_first_acquisition_wins_with_fence_1(make_repository: Callable[[], Any]) -> None:
@@ -88,8 +93,11 @@ def test_a_stale_worker_cannot_reopen_a_completed_record(
     locks = make_repository()
     locks.acquire(lease())
     assert locks.complete(release(1))
-    assert not locks.fail(release(1, error="late failure"))
-    assert not locks.complete(release(1))
+    assert locks.fail(release(1, error="late failure")) is Settled.COMPLETED
+    assert locks.complete(release(1)) is Settled.COMPLETED
+    refused = locks.acquire(lease(owner="req-2", now=NOW + 10 * LEASE))
+    assert isinstance(refused, Refused)
+    assert refused.record.status is LockStatus.COMPLETED
 
 
 def test_a_lease_never_acquired_cannot_be_released(make_repository: Callable[[], Any]) -> None:

@@ -13,7 +13,7 @@ from chalicelib.events import IgnoredRecord, ParsedEvent
 from chalicelib.keys import idempotency_key
 from chalicelib.logs import JsonFormatter
 from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
-from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Processor, Release
+from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Processor, Release, Settled
 from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 
@@ -38,9 +38,7 @@ class World:
     clock: FakeClock = field(default_factory=FakeClock)
     logs: ListHandler = field(default_factory=ListHandler)
 
-    def pipeline(
-        self, processor: Processor, lease_seconds: int | None = LEASE_S
-    ) -> IdempotentPipeline:
+    def pipeline(self, processor: Processor, lease_seconds: int = LEASE_S) -> IdempotentPipeline:
         logger = logging.getLogger(f"test.{id(self)}")
         logger.handlers = [self.logs]
         logger.propagate = False
@@ -50,7 +48,7 @@ class World:
             processor=processor,
             clock=self.clock,
             scope=IdempotencyScope.CONTENT,
-            lease=LeasePolicy(fixed_seconds=lease_seconds, margin_seconds=10),
+            lease=LeasePolicy(lease_seconds),
             record_ttl_days=30,
             logger=logger,
         )
@@ -70,7 +68,7 @@ def outcomes(summary_or_error: object) -> list[tuple[str, str, int]]:
 
 def handle(pipeline: IdempotentPipeline, *objects: ObjectRef, request_id: str = "req-1") -> object:
     try:
-        return pipeline.handle(ParsedEvent(objects=list(objects)), Invocation(request_id, 30_000))
+        return pipeline.handle(ParsedEvent(objects=list(objects)), Invocation(request_id, 600_000))
     except IncompleteBatchError as exc:
         return exc
 
@@ -200,9 +198,10 @@ class InterruptedCommit(InMemoryLockRepository):
         assert isinstance(acquired, Acquired)
         return replace(acquired, previous_status=LockStatus.IN_PROGRESS, resume_commit=True)
 
-    def complete(self, release: Release) -> bool:
+    def complete(self, release: Release) -> Settled:
         if release.resume:
             self.resumed.append(release.fence)
+            self.items[release.pk].plan = ((), {"resumed": True})
         return super().complete(release)
 
 
@@ -233,13 +232,18 @@ def test_one_canonical_log_line_per_record(world: World) -> None:
     assert (first["key"], first["attempts"], first["request_id"]) == ("photo.jpg", 1, "req-1")
 
 
-def test_the_default_lease_outlives_the_invocation() -> None:
-    policy = LeasePolicy(fixed_seconds=None, margin_seconds=10)
-    assert policy.lease_ms(Invocation("r", remaining_ms=3_000)) == 13_000
-    assert policy.lease_ms(Invocation("r", remaining_ms=None)) == 15 * 60_000 + 10_000
+def test_a_lease_lasts_its_length_whatever_the_remaining_time() -> None:
+    policy = LeasePolicy(30)
+    assert policy.expiry(1_000, deadline_ms=None) == 31_000
+    assert policy.expiry(1_000, deadline_ms=900_000) == 31_000
 
 
-def test_a_fixed_lease_ignores_the_remaining_time() -> None:
-    assert (
-        LeasePolicy(fixed_seconds=5, margin_seconds=10).lease_ms(Invocation("r", 900_000)) == 5_000
-    )
+def test_a_lease_never_outlasts_the_invocation() -> None:
+    assert LeasePolicy(30).expiry(1_000, deadline_ms=5_000) == 5_000
+
+
+def test_the_acquisition_takes_a_short_lease_even_with_minutes_left(world: World) -> None:
+    handle_with = world.pipeline(FakeProcessor(behaviour=lambda _: None), lease_seconds=30)
+    handle_with.handle(ParsedEvent(objects=[OBJ]), Invocation("req-1", remaining_ms=900_000))
+    stored = world.locks.items[idempotency_key(OBJ, IdempotencyScope.CONTENT, "fake")]
+    assert stored.record.lease_expires_at_ms == world.clock.now + 30_000

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from chalicelib.dynamodb_counters import FencedCounterCommit
-from chalicelib.ports import CounterIncrement, Release
+from chalicelib.ports import CounterIncrement, Release, Settled
 
 RELEASE = Release(
     pk="p",
@@ -49,7 +49,7 @@ def test_a_failed_fence_condition_means_the_lease_was_lost(stubbed: Any) -> None
     commit, stubber, _ = stubbed
     cancelled(stubber, "ConditionalCheckFailed", "None")
 
-    assert commit.commit(RELEASE) is False
+    assert commit.commit(RELEASE) is Settled.LEASE_LOST
 
 
 def test_a_conflict_with_a_concurrent_commit_is_sent_again(stubbed: Any) -> None:
@@ -59,7 +59,7 @@ def test_a_conflict_with_a_concurrent_commit_is_sent_again(stubbed: Any) -> None
         "transact_write_items", {}, {"TransactItems": ANY, "ClientRequestToken": ANY}
     )
 
-    assert commit.commit(RELEASE) is True
+    assert commit.commit(RELEASE) is Settled.COMPLETED
     assert len(sleeps) == 1
 
 
@@ -80,7 +80,7 @@ def test_reasons_named_only_in_the_message_are_understood(stubbed: Any) -> None:
         " reasons [ConditionalCheckFailed, None]",
     )
 
-    assert commit.commit(RELEASE) is False
+    assert commit.commit(RELEASE) is Settled.LEASE_LOST
 
 
 def test_the_lock_action_comes_first_and_is_conditional_on_the_fence(stubbed: Any) -> None:
