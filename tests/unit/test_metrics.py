@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError
+from chalicelib.errors import IncompleteBatchError, InvalidEventError
 from chalicelib.events import ParsedEvent
 from chalicelib.logs import request_context
 from chalicelib.model import IdempotencyScope, ObjectRef
@@ -46,7 +46,7 @@ def pipeline(processor: FakeProcessor, clock: FakeClock) -> IdempotentPipeline:
         processor=processor,
         clock=clock,
         scope=IdempotencyScope.CONTENT,
-        lease=LeasePolicy(fixed_seconds=60, margin_seconds=10),
+        lease=LeasePolicy(60),
         record_ttl_days=30,
         logger=logging.getLogger("tests.metrics"),
     )
@@ -85,9 +85,22 @@ def test_each_invocation_prints_its_outcome_counts_as_one_emf_line(
         "failed_permanently": 0,
         "lease_lost": 0,
         "ignored": 0,
+        "invalid": 0,
     }
     assert (second["skipped"], second["processed"]) == (2, 0)
     assert len(under_test_again.records) == 2
+
+
+def test_records_the_parser_could_not_read_are_counted_as_invalid(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = ParsedEvent(objects=[ObjectRef("b", "ok", etag="e")], invalid=["Records[1].s3 ..."])
+    with pytest.raises(InvalidEventError):
+        pipeline(FakeProcessor(), FakeClock()).handle(event, Invocation("req-9"))
+
+    [line] = emf_lines(capsys.readouterr().out)
+    assert_valid_emf(line)
+    assert (line["processed"], line["invalid"]) == (1, 1)
 
 
 def test_the_checker_rejects_a_document_missing_a_required_field() -> None:
