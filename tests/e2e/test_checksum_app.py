@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
+from chalicelib.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
 from tests.conftest import unique_name
 from tests.e2e.conftest import AppUnderTest
@@ -112,20 +112,23 @@ def test_a_sidecar_write_whose_response_is_lost_is_retried_into_a_412_and_succee
     assert item["result"]["M"]["written"] == {"BOOL": False}  # S3 said: already written
 
 
-def test_a_worker_that_died_after_writing_is_taken_over_without_a_second_sidecar(
+def test_a_worker_cut_off_after_writing_is_taken_over_without_a_second_sidecar(
     make_app: MakeApp, dynamodb_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     app, output = checksum_app(make_app, app_dynamodb_url=dynamodb_proxy.url, LEASE_SECONDS="1")
     upload = put_upload(app.s3, app.bucket, "died.csv", BODY, "text/csv")
-    # The acquisition goes through; the completion after the sidecar write does not.
+    # The acquisition goes through; every later write of the lock record (completion, failure)
+    # is throttled, so the record is left IN_PROGRESS to its lease, with the sidecar written.
     dynamodb_proxy.rules.append(FaultRule(dynamodb_operation("UpdateItem"), THROTTLED, after=1))
 
-    with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
+    with pytest.raises(IncompleteBatchError):
         app.invoke(created_event(upload))
+    [held] = app.lock_items()
+    assert held["status"]["S"] == "IN_PROGRESS"
     assert len(sidecars(app, output)) == 1
     dynamodb_proxy.rules.clear()
-    time.sleep(1.1)  # the lease of the dead worker expires
+    time.sleep(1.1)  # the lease of the cut-off worker expires
 
     assert outcomes(app.invoke(created_event(upload))) == [("taken_over", 2)]
     assert len(sidecars(app, output)) == 1
