@@ -117,14 +117,20 @@ class IdempotentPipeline:
                 request_id=invocation.request_id,
             )
             outcomes.append(RecordOutcome(ignored.bucket, ignored.key, Outcome.IGNORED, 0))
+        invalid = list(event.invalid)
         for obj in event.objects:
-            outcome, error = self._handle_object(obj, invocation, deadline_ms)
+            try:
+                pk = idempotency_key(obj, self._scope, self._processor.name)
+            except InvalidEventError as exc:  # e.g. no eTag where the scope needs one
+                invalid.append(f"{_describe(obj)}: {exc}")
+                continue
+            outcome, error = self._handle_object(obj, pk, invocation, deadline_ms)
             outcomes.append(outcome)
             if outcome.outcome is Outcome.BUSY:
                 busy.append(_describe(obj))
             elif error is not None:
                 failures.append((_describe(obj), error))
-        for message in event.invalid:
+        for message in invalid:
             log(
                 self._logger,
                 _LEVELS[Outcome.INVALID],
@@ -140,17 +146,16 @@ class IdempotentPipeline:
                 busy=tuple(busy),
                 failed=tuple(name for name, _ in failures),
                 records=records,
-                invalid=tuple(event.invalid),
+                invalid=tuple(invalid),
             ) from (failures[0][1] if failures else None)
-        if event.invalid:
-            raise InvalidEventError("; ".join(event.invalid))
+        if invalid:
+            raise InvalidEventError("; ".join(invalid))
         return BatchSummary(outcomes)
 
     def _handle_object(
-        self, obj: ObjectRef, invocation: Invocation, deadline_ms: int | None
+        self, obj: ObjectRef, pk: str, invocation: Invocation, deadline_ms: int | None
     ) -> tuple[RecordOutcome, Exception | None]:
         started = time.perf_counter()
-        pk = idempotency_key(obj, self._scope, self._processor.name)
         now_ms = self._clock.now_ms()
         acquisition = self._locks.acquire(
             LeaseRequest(

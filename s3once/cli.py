@@ -1,37 +1,33 @@
-"""The `s3once` command: run the pipeline locally, create tables, report."""
+"""The `s3once` command: run the pipeline locally, create tables, report, and operate a stage
+(status, show, reprocess, backfill in `s3once.operate`)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
-import boto3
 import click
 
 from s3once import local_run
+from s3once.aws import Aws, AwsOptions, aws_errors
+from s3once.context import AWS_OPTIONS, Context, ProcessorName, aws_options
+from s3once.operate import backfill, reprocess, show, status
 from s3once.report import read_totals, to_json, to_table, write_png
-from s3once.stage import StageError, stage_environment, use_project_code
+from s3once.stage import use_project_code
 from s3once.tables import create_required_tables
 
 
-class Context:
-    def __init__(self, project_dir: Path, stage: str) -> None:
-        self.project_dir = project_dir
-        self.stage = stage
+class Tool(click.Group):
+    """Errors an operator can fix (no region, no credentials, access denied, a missing table)
+    are one line and exit status 1, whichever command meets them."""
 
-    def environment(self) -> dict[str, str]:
-        """The stage's variables, overridden by any already set in the shell."""
-        try:
-            environment = stage_environment(self.project_dir, self.stage)
-        except StageError as exc:
-            raise click.UsageError(str(exc)) from None
-        for name in environment:
-            if name in os.environ:
-                environment[name] = os.environ[name]
-        return environment
+    def invoke(self, ctx: click.Context) -> Any:
+        with aws_errors():
+            return super().invoke(ctx)
 
 
-@click.group()
+@click.group(cls=Tool)
+@click.version_option(package_name="s3once", message="%(prog)s %(version)s")
 @click.option(
     "--stage",
     default="dev",
@@ -45,13 +41,24 @@ class Context:
     show_default=True,
     help="The Chalice project directory.",
 )
+@click.option(AWS_OPTIONS[0][1], "endpoint_url", help=AWS_OPTIONS[0][2])
+@click.option(AWS_OPTIONS[1][1], "profile", help=AWS_OPTIONS[1][2])
+@click.option(AWS_OPTIONS[2][1], "region", help=AWS_OPTIONS[2][2])
 @click.pass_context
-def main(ctx: click.Context, stage: str, project_dir: Path) -> None:
-    """s3-once: process S3 uploads exactly once in effect.
+def main(
+    ctx: click.Context,
+    stage: str,
+    project_dir: Path,
+    endpoint_url: str | None,
+    profile: str | None,
+    region: str | None,
+) -> None:
+    """s3-once: process S3 uploads exactly once in effect, and operate it.
 
-    AWS endpoints come from the standard AWS_ENDPOINT_URL (and per-service variants).
+    AWS settings come from --endpoint-url, --profile and --region (before or after the
+    command), else from the standard AWS variables and config files, as for the AWS CLI.
     """
-    ctx.obj = Context(project_dir.resolve(), stage)
+    ctx.obj = Context(project_dir.resolve(), stage, AwsOptions(endpoint_url, profile, region))
     use_project_code(ctx.obj.project_dir)
 
 
@@ -62,27 +69,43 @@ def main(ctx: click.Context, stage: str, project_dir: Path) -> None:
     help="Folder of files to upload (default: the processor's samples).",
 )
 @click.option(
-    "--processor",
-    type=local_run.RegisteredProcessor(),
-    help="Processor to run instead of the stage's PROCESSOR (those the registry holds).",
+    "--processor", type=ProcessorName(), help="Processor to run instead of the stage's PROCESSOR."
 )
+@aws_options
 @click.pass_obj
 def run(obj: Context, files: Path | None, processor: str | None) -> None:
     """Upload files, deliver their S3 events twice through the handler, change one, show outcomes.
 
-    Without AWS_ENDPOINT_URL this runs on an embedded moto server: no AWS account needed.
+    Without an endpoint (--endpoint-url or AWS_ENDPOINT_URL) this runs on an embedded moto
+    server: no AWS account needed.
     """
     environment = obj.environment()
     if processor:
         environment["PROCESSOR"] = processor
+    if obj.aws_options.endpoint_url or obj.aws_options.region or obj.aws_options.profile:
+        environment.update(obj.aws().child_environment())
     local_run.run(obj.project_dir, obj.stage, environment, files)
 
 
 @main.command("create-tables")
+@click.option(
+    "--without-indexes",
+    is_flag=True,
+    help="No by-status and by-object indexes on the lock table (status and show then scan"
+    ' it; README "Operating it" compares the costs).',
+)
+@aws_options
 @click.pass_obj
-def create_tables(obj: Context) -> None:
-    """Create every DynamoDB table the stage needs (TTL enabled); existing ones are left alone."""
-    created = create_required_tables(boto3.client("dynamodb"), obj.environment())
+def create_tables(obj: Context, without_indexes: bool) -> None:
+    """Create every DynamoDB table the stage needs (TTL and the lock table's indexes);
+    existing tables are kept, and get the indexes they lack."""
+    aws = obj.aws()
+    environment = obj.environment()
+    with aws_errors(aws):
+        click.echo(f"stage {obj.stage}: creating tables in {aws.target('dynamodb')}")
+        created = create_required_tables(
+            aws.client("dynamodb"), environment, indexes=not without_indexes
+        )
     for name, is_new in created.items():
         click.echo(f"{name}: {'created' if is_new else 'exists'}")
 
@@ -94,20 +117,26 @@ def create_tables(obj: Context) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also draw requests and errors per hour into this PNG file.",
 )
+@aws_options
 @click.pass_obj
 def report(obj: Context, as_json: bool, png: Path | None) -> None:
     """Access-log totals per UTC hour from the aggregates table.
 
-    Without AWS_ENDPOINT_URL this reads the tables the last `s3once run` kept in .s3once/.
+    Without an endpoint this reads the tables the last `s3once run` kept in .s3once/.
     """
     environment = obj.environment()
     table_name = environment.get("AGGREGATES_TABLE_NAME")
     if not table_name:
         raise click.UsageError(f"AGGREGATES_TABLE_NAME is not set for stage {obj.stage!r}")
-    with local_run.local_aws(obj.project_dir, obj.stage) as aws:
-        dynamodb = boto3.client("dynamodb")
-        aws.prepare_tables(dynamodb, environment, create=False)
-        hours = read_totals(dynamodb, table_name)
+    with local_run.local_aws(obj.project_dir, obj.stage, obj.aws_options.endpoint_url) as local:
+        options = obj.aws_options
+        if local.state_path is not None:  # the embedded server: its URL, whatever else is set
+            options = options.merged(AwsOptions(endpoint_url=local.endpoint_url))
+        aws = Aws(options)
+        dynamodb = aws.client("dynamodb")
+        with aws_errors(aws, table=table_name):
+            local.prepare_tables(dynamodb, environment, create=False)
+            hours = read_totals(dynamodb, table_name)
     if as_json:
         click.echo(to_json(hours))
     else:
@@ -116,3 +145,7 @@ def report(obj: Context, as_json: bool, png: Path | None) -> None:
         write_png(hours, png)
         if not as_json:
             click.echo(f"chart written to {png}")
+
+
+for command in (status, show, reprocess, backfill):
+    main.add_command(command)

@@ -46,8 +46,8 @@ class LocalAws:
 
 
 @contextlib.contextmanager
-def local_aws(project_dir: Path, stage: str) -> Iterator[LocalAws]:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+def local_aws(project_dir: Path, stage: str, endpoint: str | None = None) -> Iterator[LocalAws]:
+    endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         yield LocalAws(endpoint, state_path=None)
         return
@@ -70,29 +70,6 @@ class Delivery:
     error: str | None
 
 
-def processor_names() -> tuple[str, ...]:
-    """The processors the project registers (chalicelib/processors/__init__.py)."""
-    from chalicelib.processors import REGISTRY
-
-    return REGISTRY.names()
-
-
-class RegisteredProcessor(click.Choice[str]):
-    """`--processor`: the choices are the project's registry, read once its code is on the path
-    (the `s3once` group puts it there before a command's options are parsed)."""
-
-    def __init__(self) -> None:
-        super().__init__(())
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        return processor_names()
-
-    @choices.setter
-    def choices(self, value: object) -> None:
-        """Click sets the choices it was given (none): the registry's are used instead."""
-
-
 def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path | None) -> None:
     from chalicelib.errors import ConfigurationError
     from chalicelib.processors import REGISTRY
@@ -107,7 +84,7 @@ def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path 
     paths = sorted(path for path in files.rglob("*") if path.is_file())
     if not paths:
         raise click.ClickException(f"no files under {files}")
-    with local_aws(project_dir, stage) as aws:
+    with local_aws(project_dir, stage, environment.get("AWS_ENDPOINT_URL")) as aws:
         os.environ.update(environment)
         s3 = boto3.client("s3")
         dynamodb = boto3.client("dynamodb")

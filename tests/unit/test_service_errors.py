@@ -197,3 +197,12 @@ def test_failed_and_invalid_records_together_fail_the_invocation_naming_both() -
     assert "1 invalid (Records[2].s3.object.key is missing)" in message
     assert raised.value.invalid == ("Records[2].s3.object.key is missing",)
     assert outcomes(raised.value) == [("photo.jpg", "failed", 1), ("other.jpg", "processed", 1)]
+
+
+def test_a_record_without_the_etag_its_scope_needs_does_not_stop_the_others() -> None:
+    world = World()
+    processor = FakeProcessor()
+    no_etag = ObjectRef("uploads", "no-etag.jpg")
+    with pytest.raises(InvalidEventError, match=r"s3://uploads/no-etag\.jpg.*eTag"):
+        handle(world.pipeline(processor), no_etag, OTHER)
+    assert processor.processed == [OTHER]
