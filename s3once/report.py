@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 
 
 def read_totals(dynamodb: Any, table_name: str) -> dict[str, HourTotals]:
-    """Every hour's totals in the aggregates table, in hour order (strongly consistent)."""
-    from chalicelib.access_log.aggregate import HourTotals
+    """Every hour's totals in the aggregates table, in hour order (strongly consistent).
+
+    An hour's totals may be spread over several items (`<hour>#<shard>`): they are summed, and
+    items with and without a shard (a table from before sharding) sum alike.
+    """
+    from chalicelib.access_log.aggregate import HourTotals, hour_of_item
 
     hours: dict[str, HourTotals] = {}
     pages = dynamodb.get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True)
@@ -29,7 +33,12 @@ def read_totals(dynamodb: Any, table_name: str) -> dict[str, HourTotals]:
                 for name, value in item.items()
                 if name != "pk" and "N" in value
             }
-            hours[item["pk"]["S"]] = HourTotals.from_counters(counters)
+            hour = hour_of_item(item["pk"]["S"])
+            totals = hours.get(hour)
+            if totals is None:
+                hours[hour] = HourTotals.from_counters(counters)
+            else:
+                totals.merge(HourTotals.from_counters(counters))
     return dict(sorted(hours.items()))
 
 

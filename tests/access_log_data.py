@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import itertools
 import random
-from collections.abc import Iterable, Sequence
+import struct
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-START = datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.UTC)
+# samples/access-logs was generated from requests starting here.
+SAMPLES_START = datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.UTC)
+# Generated requests start 20 days before today (UTC midnight): inside the processor's default
+# plausibility window around an upload made now, whenever the tests run.
+START = datetime.datetime.now(datetime.UTC).replace(
+    hour=0, minute=0, second=0, microsecond=0
+) - datetime.timedelta(days=20)
 STATUSES = (200, 200, 200, 200, 204, 206, 301, 304, 400, 403, 404, 404, 500, 502, 503)
 OFFSETS_MINUTES = (0, 0, -420, 120, 330, -150)  # -0700, +0200, +0530, -0230
 AGENTS = (
@@ -142,3 +151,53 @@ def write_repeated_gzip(path: Path, block: bytes, repeats: int) -> int:
         for _ in range(repeats):
             out.write(block)
     return len(block) * repeats
+
+
+class GzipBomb:
+    """A gzip stream of `units` copies of `unit`, made on the fly as it is read.
+
+    After a full flush deflate keeps no history, so every unit compresses to the same bytes:
+    one is compressed, then repeated. 10,000 units of 1 MiB of newlines are ~10 GB of text in
+    ~10 MB of gzip, produced in constant memory. The trailer is worked out only if it is
+    reached.
+    """
+
+    def __init__(self, unit: bytes, units: int) -> None:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+        self._head = compressor.compress(unit) + compressor.flush(zlib.Z_FULL_FLUSH)
+        self._body = compressor.compress(unit) + compressor.flush(zlib.Z_FULL_FLUSH)
+        self._end = compressor.flush(zlib.Z_FINISH)[:-8]  # without CRC and size
+        self.size = len(self._head) + (units - 1) * len(self._body) + len(self._end) + 8
+        self.inflated_size = len(unit) * units
+        self._unit, self._units = unit, units
+        self._pieces = itertools.chain(
+            [self._head], itertools.repeat(self._body, units - 1), self._trailer()
+        )
+        self._pending = b""
+        self.consumed = 0
+
+    def _trailer(self) -> Iterator[bytes]:
+        crc = 0
+        for _ in range(self._units):
+            crc = zlib.crc32(self._unit, crc)
+        yield self._end + struct.pack("<II", crc, self.inflated_size & 0xFFFFFFFF)
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._pending) < size:
+            piece = next(self._pieces, None)
+            if piece is None:
+                break
+            self._pending += piece
+        out = self._pending if size < 0 else self._pending[:size]
+        self._pending = self._pending[len(out) :]
+        self.consumed += len(out)
+        return out
+
+    def close(self) -> None:
+        self._pending = b""
+
+    def __enter__(self) -> GzipBomb:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -9,7 +9,7 @@ from chalicelib.processors.plugin import AwsAction, ProcessorPlugin, Resources, 
 
 
 def _build(settings: AccessLogSettings, resources: Resources) -> AccessLogProcessor:
-    return AccessLogProcessor(resources.objects, settings.log_format)
+    return AccessLogProcessor(resources.objects, settings)
 
 
 def _counters(settings: AccessLogSettings, resources: Resources) -> FencedCounterCommit:

@@ -13,7 +13,7 @@ import pytest
 from s3once.report import read_totals
 from s3once.s3_events import created_event, put_upload
 from s3once.tables import create_aggregates_table
-from tests.access_log_data import log_bytes, requests, truth
+from tests.access_log_data import SAMPLES_START, log_bytes, requests, truth
 from tests.conftest import PROJECT_DIR, unique_name
 from tests.conftest import run_s3once as s3once
 from tests.e2e.conftest import AppUnderTest
@@ -75,7 +75,11 @@ def test_make_run_then_report_shows_the_samples_totals_unchanged_by_a_second_run
     # samples/access-logs was generated from these requests (tests/access_log_data.py); the
     # run also uploads a changed copy of the first file (apache/access.log), a new object
     # whose requests count once more.
-    apache, nginx, s3 = requests(40, 3, seed=1), requests(30, 4, seed=2), requests(30, 3, seed=3)
+    apache, nginx, s3 = (
+        requests(40, 3, seed=1, start=SAMPLES_START),
+        requests(30, 4, seed=2, start=SAMPLES_START),
+        requests(30, 3, seed=3, start=SAMPLES_START),
+    )
     expected = truth(apache + nginx + s3 + apache)
 
     first = s3once("run", "--processor", "access-log", cwd=project)

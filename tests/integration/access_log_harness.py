@@ -155,7 +155,7 @@ def worker(stack: Stack, name: str = "worker", clock_offset_ms: int = 0) -> Work
     counters = FencedCounterCommit(dynamodb, stack.lock_table, stack.aggregates_table)
     pipeline = IdempotentPipeline(
         locks=DynamoDBLockRepository(dynamodb, stack.lock_table, counters),
-        processor=AccessLogProcessor(S3ObjectStore(s3), "auto", _quiet_logger()),
+        processor=AccessLogProcessor(S3ObjectStore(s3), logger=_quiet_logger()),
         clock=OffsetClock(clock_offset_ms),
         scope=IdempotencyScope.CONTENT,
         lease=LeasePolicy(LEASE_SECONDS),

@@ -8,9 +8,11 @@ import os
 
 import pytest
 
-from chalicelib.access_log.aggregate import HourTotals
+from chalicelib.access_log.aggregate import HourTotals, hour_of_item
+from chalicelib.access_log.formats import LogFormat
 from chalicelib.access_log.processor import AccessLogProcessor
 from chalicelib.access_log.reader import MAX_LINE_BYTES
+from chalicelib.access_log.settings import AccessLogSettings
 from chalicelib.errors import NotTextError, PermanentProcessingError
 from chalicelib.model import ObjectRef
 from chalicelib.ports import ProcessingResult, UnguardedWork
@@ -21,7 +23,10 @@ OBJ = ObjectRef(bucket="logs", key="access.log", etag="e1")
 
 
 def totals_of(result: ProcessingResult) -> dict[str, object]:
-    return {inc.key: HourTotals.from_counters(inc.deltas).to_json() for inc in result.increments}
+    return {
+        hour_of_item(inc.key): HourTotals.from_counters(inc.deltas).to_json()
+        for inc in result.increments
+    }
 
 
 def holding(body: bytes) -> FakeObjectStore:
@@ -32,7 +37,8 @@ def holding(body: bytes) -> FakeObjectStore:
 
 def run(body: bytes, log_format: str = "auto") -> ProcessingResult:
     logger = logging.getLogger("test-access-log")
-    return AccessLogProcessor(holding(body), log_format, logger).process(OBJ, UnguardedWork())
+    settings = AccessLogSettings(log_format=None if log_format == "auto" else LogFormat(log_format))
+    return AccessLogProcessor(holding(body), settings, logger=logger).process(OBJ, UnguardedWork())
 
 
 @pytest.mark.parametrize("fmt", ["combined", "s3"])
@@ -80,7 +86,7 @@ def test_malformed_lines_are_rejected_and_logged_as_samples_not_fatal(
     logger.propagate = True
 
     with caplog.at_level(logging.WARNING, logger="test-access-log"):
-        result = AccessLogProcessor(holding(body), "auto", logger).process(OBJ, UnguardedWork())
+        result = AccessLogProcessor(holding(body), logger=logger).process(OBJ, UnguardedWork())
 
     assert totals_of(result) == truth(items)
     assert result.summary["rejected"] == 2
