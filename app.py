@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chalice.app import Chalice, S3Event
+from chalice.app import Chalice, CloudWatchEvent, S3Event, SQSEvent
 
-from chalicelib.composition import pipeline_for
+from chalicelib.composition import pipeline_for, route_handlers_for
 from chalicelib.events import parse_event
 from chalicelib.logs import request_context
+from chalicelib.routes.settings import RouteSettings, eventbridge_pattern
 from chalicelib.service import Invocation
 from chalicelib.settings import app_bucket_name
 
@@ -51,3 +52,33 @@ def on_object_created(event: S3Event) -> dict[str, Any]:
 
 
 on_object_created.event_class = S3NotificationEvent
+
+
+# The other routes to the same records (README "Routes"): S3 notifications queued in SQS (only
+# on stages that name a queue), EventBridge "Object Created" events, S3 Batch Operations tasks.
+# Their decorators' settings are read at import, like the bucket.
+route_settings = RouteSettings.from_environ(os.environ)
+
+if route_settings.sqs_queue_name:
+
+    @app.on_sqs_message(
+        queue=route_settings.sqs_queue_name, batch_size=route_settings.sqs_batch_size
+    )
+    def on_sqs_message(event: SQSEvent) -> dict[str, Any]:
+        current = invocation(event.context)
+        with request_context(current.request_id):
+            return route_handlers_for(os.environ).sqs(event.to_dict(), current)
+
+
+@app.on_cw_event(eventbridge_pattern(app_bucket_name(os.environ)))
+def on_eventbridge_object_created(event: CloudWatchEvent) -> dict[str, object]:
+    current = invocation(event.context)
+    with request_context(current.request_id):
+        return route_handlers_for(os.environ).eventbridge(event.to_dict(), current)
+
+
+@app.lambda_function()
+def on_batch_operations_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    current = invocation(context)
+    with request_context(current.request_id):
+        return route_handlers_for(os.environ).batch_operations(event, current)

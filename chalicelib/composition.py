@@ -16,11 +16,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from chalicelib.aws_errors import SERVICE_ERRORS, describe, is_transient
 from chalicelib.dynamodb_lock import DynamoDBLockRepository
 from chalicelib.logs import configure_level, get_logger
 from chalicelib.ports import SystemClock
 from chalicelib.processors import REGISTRY
 from chalicelib.processors.plugin import ConfiguredProcessor, Resources
+from chalicelib.routes.delivery import ServiceErrors
+from chalicelib.routes.handlers import RouteHandlers
+from chalicelib.s3_current import S3CurrentObjects
 from chalicelib.s3_objects import S3ObjectStore
 from chalicelib.service import IdempotentPipeline, LeasePolicy
 from chalicelib.settings import DEFAULT_LEASE_SECONDS, Settings
@@ -67,5 +71,24 @@ def pipeline(settings: Settings, processor: ConfiguredProcessor) -> IdempotentPi
         scope=settings.scope,
         lease=LeasePolicy(settings.lease_seconds or DEFAULT_LEASE_SECONDS),
         record_ttl_days=settings.record_ttl_days,
+        logger=get_logger(),
+    )
+
+
+def route_handlers_for(environ: Mapping[str, str]) -> RouteHandlers:
+    """The SQS, EventBridge and Batch Operations routes `environ` describes, built once."""
+    configure_level(environ)
+    settings = Settings.from_environ(environ)
+    return route_handlers(settings, REGISTRY.configure(settings.processor, environ))
+
+
+@functools.lru_cache(maxsize=MAX_CONFIGURATIONS)
+def route_handlers(settings: Settings, processor: ConfiguredProcessor) -> RouteHandlers:
+    """The routes around the same pipeline."""
+    session = boto3.session.Session()
+    return RouteHandlers(
+        handle=pipeline(settings, processor).handle,
+        locator=S3CurrentObjects(session.client("s3", config=client_config())),
+        errors=ServiceErrors(SERVICE_ERRORS, is_transient, describe),
         logger=get_logger(),
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from s3once.stage import load_config, stage_environment, stage_names
 from tests.deploy.iam import ACCOUNT, REGION, Permission
+from tests.e2e.routes_app import app_as_deployed
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HANDLER = "on_object_created"
@@ -34,22 +35,47 @@ class Stage:
         document: dict[str, Any] = json.loads(self.policy_file.read_text(encoding="utf-8"))
         return document
 
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """Every function the stage deploys (they share the stage's role)."""
+        return deployed_handlers(tuple(sorted(self.environment.items())))
+
     def platform_permissions(self) -> list[Permission]:
-        """What Lambda itself does with the function's role: write its logs, and send events
-        that failed every retry to the on-failure destination."""
-        group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{self.function_name}"
+        """What Lambda itself does with the functions' role: write each function's logs, send
+        events that failed every retry to the on-failure destination, and, on a stage with
+        the SQS route, poll and delete the queue's messages (the event source mapping)."""
         runtime = "the Lambda runtime"
-        return [
-            Permission("logs:CreateLogGroup", group, runtime),
-            Permission("logs:CreateLogGroup", group + ":*", runtime),
-            Permission("logs:CreateLogStream", f"{group}:log-stream:{LOG_STREAM}", runtime),
-            Permission("logs:PutLogEvents", f"{group}:log-stream:{LOG_STREAM}", runtime),
+        permissions = []
+        for handler in self.functions:
+            name = f"{self.app_name}-{self.name}-{handler}"
+            group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{name}"
+            permissions += [
+                Permission("logs:CreateLogGroup", group, runtime),
+                Permission("logs:CreateLogGroup", group + ":*", runtime),
+                Permission("logs:CreateLogStream", f"{group}:log-stream:{LOG_STREAM}", runtime),
+                Permission("logs:PutLogEvents", f"{group}:log-stream:{LOG_STREAM}", runtime),
+            ]
+        permissions.append(
             Permission(
                 "sqs:SendMessage",
                 f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.failure_queue_name}",
                 "Lambda's on-failure destination for asynchronous invocations",
-            ),
-        ]
+            )
+        )
+        queue = self.environment.get("SQS_QUEUE_NAME")
+        if queue:
+            mapping = "the SQS event source mapping of on_sqs_message"
+            permissions += [
+                Permission(action, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", mapping)
+                for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+            ]
+        return permissions
+
+
+def deployed_handlers(environment: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The handlers app.py registers under a stage's environment, as `chalice deploy` imports
+    it: each becomes a function named `<app>-<stage>-<handler>`."""
+    return tuple(sorted(app_as_deployed(dict(environment)).handler_map))
 
 
 def load_stages(project_dir: Path = PROJECT_DIR) -> list[Stage]:

@@ -2,8 +2,10 @@
 
 Every `*.tf.json` is one module: blocks from separate files are merged, a resource, variable or
 output defined twice is an error, and override files (`override.tf.json`, `*_override.tf.json`)
-are applied last. Only the override rule this project relies on is implemented: in a
-`terraform` block, `required_version` and each `required_providers` entry replace the original.
+are applied last. Only the override rules this project relies on are implemented: in a
+`terraform` block, `required_version` and each `required_providers` entry replace the original;
+in a resource, each attribute the override sets replaces the original's, and overriding a
+resource no file defines is an error.
 """
 
 from __future__ import annotations
@@ -59,9 +61,15 @@ def _add(existing: dict[str, Any], new: dict[str, Any], where: str, origin: str)
 
 
 def _override(module: dict[str, Any], document: dict[str, Any], origin: str) -> None:
-    if set(document) != {"terraform"}:
-        raise TerraformModuleError(f"{origin}: only terraform-block overrides are modelled")
-    terraform = document["terraform"]
+    if not set(document) <= {"terraform", "resource"}:
+        raise TerraformModuleError(f"{origin}: only terraform and resource overrides are modelled")
+    for kind, instances in document.get("resource", {}).items():
+        for name, attributes in instances.items():
+            base = module.get("resource", {}).get(kind, {}).get(name)
+            if base is None:
+                raise TerraformModuleError(f"{origin}: missing base resource {kind}.{name}")
+            base.update({key: value for key, value in attributes.items() if key != "//"})
+    terraform = document.get("terraform", {})
     target = module["terraform"]
     if "required_version" in terraform:
         target["required_version"] = terraform["required_version"]

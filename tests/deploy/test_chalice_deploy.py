@@ -1,13 +1,15 @@
 """`chalice deploy` and `chalice delete` of the dev stage, offline against moto.
 
-The run follows docs/deploy.md: the CloudFormation stack for the lock table and the failed-event
-queue, `chalice deploy --stage dev`, the asynchronous invoke settings Chalice cannot express,
-then `chalice delete`. The upload bucket already has a notification of its own, which must
+The run follows docs/deploy.md: the CloudFormation stack for the lock table, the failed-event
+queue and (dev has the SQS route) the events queue, `chalice deploy --stage dev`, the settings
+Chalice cannot express (asynchronous retries, ReportBatchItemFailures on the SQS mapping), then
+`chalice delete`. The upload bucket already has a notification of its own, which must
 survive both the deploy and the delete.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from tests.deploy.stages import PROJECT_DIR, Stage, load_stages
 CFN_TEMPLATE = PROJECT_DIR / "infra" / "cloudformation" / "resources.yaml"
 MAX_RETRIES = 2
 MAX_EVENT_AGE_S = 6 * 3600
+JOB_BUCKET = "s3-once-jobs-dev"
+ASYNC_HANDLERS = ("on_object_created", "on_eventbridge_object_created")
 
 
 @dataclass
@@ -43,6 +47,24 @@ class Deployment:
         )
         response.pop("ResponseMetadata")
         return dict(response)
+
+
+def as_document(policy: Any) -> Any:
+    """A policy document as a dict. moto returns an inline policy its CloudFormation created as
+    the text of a Python dict (single quotes), not JSON; AWS returns JSON."""
+    if isinstance(policy, str):
+        try:
+            return json.loads(policy)
+        except ValueError:
+            return ast.literal_eval(policy)
+    return policy
+
+
+def sqs_mapping(awslambda: Any, function_name: str) -> dict[str, Any]:
+    """The function's one event source mapping (as `aws lambda list-event-source-mappings`)."""
+    mappings = awslambda.list_event_source_mappings()["EventSourceMappings"]
+    (mapping,) = [m for m in mappings if m["FunctionArn"].endswith(":function:" + function_name)]
+    return dict(mapping)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +90,12 @@ def deployed(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     cloudformation.create_stack(
         StackName=stack,
         TemplateBody=CFN_TEMPLATE.read_text(encoding="utf-8"),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage.name}],
+        Parameters=[
+            {"ParameterKey": "Stage", "ParameterValue": stage.name},
+            {"ParameterKey": "WithEventsQueue", "ParameterValue": "true"},
+            {"ParameterKey": "UploadBucket", "ParameterValue": bucket},
+            {"ParameterKey": "BatchOperationsBucket", "ParameterValue": JOB_BUCKET},
+        ],
     )
     (description,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
@@ -78,11 +105,17 @@ def deployed(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         project, "deploy", "--stage", stage.name, environment={"AWS_ENDPOINT_URL": moto_url}
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    boto3.client("lambda", endpoint_url=moto_url).put_function_event_invoke_config(
-        FunctionName=stage.function_name,
-        MaximumRetryAttempts=MAX_RETRIES,
-        MaximumEventAgeInSeconds=MAX_EVENT_AGE_S,
-        DestinationConfig={"OnFailure": {"Destination": outputs["FailedEventsQueueArn"]}},
+    awslambda = boto3.client("lambda", endpoint_url=moto_url)
+    for handler in ASYNC_HANDLERS:
+        awslambda.put_function_event_invoke_config(
+            FunctionName=f"{stage.app_name}-{stage.name}-{handler}",
+            MaximumRetryAttempts=MAX_RETRIES,
+            MaximumEventAgeInSeconds=MAX_EVENT_AGE_S,
+            DestinationConfig={"OnFailure": {"Destination": outputs["FailedEventsQueueArn"]}},
+        )
+    mapping = sqs_mapping(awslambda, f"{stage.app_name}-{stage.name}-on_sqs_message")
+    awslambda.update_event_source_mapping(
+        UUID=mapping["UUID"], FunctionResponseTypes=["ReportBatchItemFailures"]
     )
     yield Deployment(stage, project, moto_url, existing, outputs, result.stdout)
 
@@ -174,6 +207,59 @@ def test_failed_events_go_to_the_stage_queue_after_bounded_retries(deployed: Dep
     assert (
         config["DestinationConfig"]["OnFailure"]["Destination"]
         == (deployed.outputs["FailedEventsQueueArn"])
+    )
+
+
+@pytest.mark.slow
+def test_deploy_creates_every_route_and_the_sqs_mapping_reports_batch_item_failures(
+    deployed: Deployment,
+) -> None:
+    awslambda = deployed.client("lambda")
+    names = {f["FunctionName"] for f in awslambda.list_functions()["Functions"]}
+    prefix = f"{deployed.stage.app_name}-{deployed.stage.name}-"
+    mapping = sqs_mapping(awslambda, prefix + "on_sqs_message")
+
+    events = deployed.client("events")
+    (rule,) = [
+        r for r in events.list_rules()["Rules"] if "on_eventbridge_object_created" in r["Name"]
+    ]
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+
+    assert {prefix + handler for handler in deployed.stage.functions} <= names
+    assert json.loads(rule["EventPattern"]) == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [deployed.stage.environment["APP_BUCKET_NAME"]]}},
+    }
+    assert target["Arn"].endswith(":function:" + prefix + "on_eventbridge_object_created")
+    assert mapping["EventSourceArn"] == deployed.outputs["EventsQueueArn"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 10
+
+
+@pytest.mark.slow
+def test_the_stack_gives_batch_operations_a_role_that_invokes_only_the_route(
+    deployed: Deployment,
+) -> None:
+    iam = deployed.client("iam")
+    role_name = f"s3-once-batch-operations-{deployed.stage.name}"
+    trust = as_document(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
+    (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    document = as_document(
+        iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    )
+    grants = {s["Sid"]: (s["Action"], s["Resource"]) for s in document["Statement"]}
+
+    assert deployed.outputs["BatchOperationsRoleArn"].endswith(":role/" + role_name)
+    assert trust["Statement"][0]["Principal"] == {"Service": "batchoperations.s3.amazonaws.com"}
+    assert grants["InvokeTheRoute"][0] == "lambda:InvokeFunction"
+    assert grants["InvokeTheRoute"][1].endswith(
+        f":function:{deployed.stage.app_name}-{deployed.stage.name}-on_batch_operations_task"
+    )
+    assert grants["ReadManifests"][1] == (f"arn:aws:s3:::{JOB_BUCKET}/s3once/manifests/*")
+    assert grants["WriteReports"] == (
+        "s3:PutObject",
+        f"arn:aws:s3:::{JOB_BUCKET}/s3once/reports/*",
     )
 
 

@@ -63,3 +63,56 @@ def test_the_aggregates_table_exists_only_when_asked_for_and_follows_the_stage_n
     assert table["Condition"] == "CreateAggregatesTable"
     assert table["Properties"]["TableName"] == {"Fn::Sub": "s3-once-aggregates-${Stage}"}
     assert table["Properties"]["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+
+def test_the_events_queue_is_opt_in_keeps_failures_aside_and_admits_only_the_stage_bucket(
+    resources: dict[str, Any],
+) -> None:
+    queue = resources["EventsQueue"]
+    policy = resources["EventsQueuePolicy"]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    assert queue["Condition"] == "CreateEventsQueue"
+    assert queue["Properties"]["QueueName"] == {"Fn::Sub": "s3-once-events-${Stage}"}
+    assert queue["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    assert policy["Condition"] == "EventsQueueHasBucket"
+    assert (statement["Principal"], statement["Action"]) == (
+        {"Service": "s3.amazonaws.com"},
+        "sqs:SendMessage",
+    )
+    assert statement["Condition"]["ArnLike"]["aws:SourceArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:s3:::${UploadBucket}"
+    }
+
+
+def test_the_batch_operations_role_may_invoke_only_the_route_read_manifests_write_reports(
+    resources: dict[str, Any],
+) -> None:
+    role = resources["BatchOperationsRole"]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    (policy,) = role["Properties"]["Policies"]
+    grants = {
+        s["Sid"]: (s["Action"], s["Resource"]["Fn::Sub"])
+        for s in policy["PolicyDocument"]["Statement"]
+    }
+
+    assert role["Condition"] == "CreateBatchOperationsRole"
+    assert trust["Principal"] == {"Service": "batchoperations.s3.amazonaws.com"}
+    assert grants == {
+        "InvokeTheRoute": (
+            "lambda:InvokeFunction",
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+            "s3-once-${Stage}-on_batch_operations_task",
+        ),
+        "ReadManifests": (
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            "arn:${AWS::Partition}:s3:::${BatchOperationsBucket}/${BatchOperationsPrefix}manifests/*",
+        ),
+        "WriteReports": (
+            "s3:PutObject",
+            "arn:${AWS::Partition}:s3:::${BatchOperationsBucket}/${BatchOperationsPrefix}reports/*",
+        ),
+    }

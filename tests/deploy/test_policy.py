@@ -326,3 +326,39 @@ def test_stage_table_and_queue_names_follow_the_infrastructure_templates(stage: 
         f"s3-once-aggregates-{stage.name}"
     )
     assert stage.failure_queue_name == f"s3-once-failed-{stage.name}"
+
+
+def test_every_stage_deploys_the_four_routes_where_configured() -> None:
+    functions = {stage.name: stage.functions for stage in STAGES}
+
+    assert functions["dev"] == (
+        "on_batch_operations_task",
+        "on_eventbridge_object_created",
+        "on_object_created",
+        "on_sqs_message",
+    )
+    assert functions["prod"] == tuple(f for f in functions["dev"] if f != "on_sqs_message")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("action", ["sqs:ReceiveMessage", "sqs:DeleteMessage"])
+def test_the_proof_fails_when_the_sqs_stage_cannot_consume_its_queue(
+    action: str, recorded_calls: list[RecordedCall]
+) -> None:
+    stage = dev_stage()
+    policy = Policy.from_document(without_action(stage.policy_document(), action))
+
+    verdict = judge(policy, needed_by(stage, recorded_calls))
+
+    assert [(p.action, p.resource.rsplit(":", 1)[1]) for p in verdict.denied] == [
+        (action, stage.environment["SQS_QUEUE_NAME"])
+    ]
+
+
+def test_a_stage_without_the_sqs_route_may_not_touch_a_queue_but_its_failure_queue() -> None:
+    prod = next(stage for stage in STAGES if stage.name == "prod")
+    grants = Policy.from_document(prod.policy_document()).grants()
+
+    assert [(a, r) for a, r in grants if a.startswith("sqs:")] == [
+        ("sqs:SendMessage", "arn:aws:sqs:*:*:s3-once-failed-prod")
+    ]

@@ -19,6 +19,7 @@ from s3once.s3_events import Upload, created_event, put_upload
 from s3once.tables import create_required_tables
 from tests.access_log_data import log_bytes, requests
 from tests.conftest import unique_name
+from tests.route_events import batch_of, eventbridge_created
 
 PROCESSORS = REGISTRY.names()
 SHORT_LOG = log_bytes(requests(40, hours=3, seed=1), "combined")
@@ -97,3 +98,28 @@ def test_an_access_log_spanning_many_hours_is_committed_in_fenced_steps(make_app
 
     assert first["records"][0]["outcome"] == "processed"
     assert again["records"][0]["outcome"] == "skipped"
+
+
+@pytest.mark.parametrize("processor", PROCESSORS)
+def test_every_route_reaches_the_same_record_under_the_stage_policy(
+    make_app: Any, processor: str
+) -> None:
+    """The routes' own calls (HeadObject of a Batch Operations task, by version or not) under
+    each processor, so the proof covers every stage's routes, not only content-type's."""
+    app = app_running(make_app, processor)
+    app.s3.put_bucket_versioning(Bucket=app.bucket, VersioningConfiguration={"Status": "Enabled"})
+    by_version = upload(app, "routes/by-version.log")
+    current = upload(app, "routes/current.log")
+    batch = "on_batch_operations_task"
+
+    first = app.client.lambda_.invoke(batch, batch_of(by_version, by_version=True)).payload
+    second = app.client.lambda_.invoke(batch, batch_of(current, schema="2.0")).payload
+    bridged = app.client.lambda_.invoke(
+        "on_eventbridge_object_created", eventbridge_created(by_version)
+    ).payload
+
+    assert [r["resultString"] for r in first["results"] + second["results"]] == [
+        "processed",
+        "processed",
+    ]
+    assert bridged["records"][0]["outcome"] == "skipped"

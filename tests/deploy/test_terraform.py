@@ -75,9 +75,9 @@ def test_the_bucket_notification_sends_only_object_created_events_to_the_functio
 def test_only_the_stage_bucket_in_this_account_may_invoke_the_function(
     module: dict[str, Any], stage: Stage
 ) -> None:
-    (permission,) = module["resource"]["aws_lambda_permission"].values()
+    permissions = module["resource"]["aws_lambda_permission"].values()
+    (permission,) = [p for p in permissions if p["principal"] == "s3.amazonaws.com"]
 
-    assert permission["principal"] == "s3.amazonaws.com"
     assert permission["action"] == "lambda:InvokeFunction"
     assert permission["source_arn"].endswith(":s3:::" + stage.environment["APP_BUCKET_NAME"])
     assert permission["source_account"] == "${data.aws_caller_identity.chalice.account_id}"
@@ -86,9 +86,12 @@ def test_only_the_stage_bucket_in_this_account_may_invoke_the_function(
 def test_the_role_carries_exactly_the_stage_policy_file(
     module: dict[str, Any], stage: Stage
 ) -> None:
-    (role_policy,) = module["resource"]["aws_iam_role_policy"].values()
+    policies = module["resource"]["aws_iam_role_policy"]
+    function_policies = {name: p for name, p in policies.items() if name != "batch_operations"}
 
-    assert json.loads(role_policy["policy"]) == stage.policy_document()
+    assert sorted(function_policies) == [f"{handler}_role" for handler in stage.functions]
+    for role_policy in function_policies.values():
+        assert json.loads(role_policy["policy"]) == stage.policy_document()
     assert "aws_iam_role_policy_attachment" not in module["resource"]
 
 
@@ -155,3 +158,71 @@ def test_the_aggregates_table_is_opt_in_and_named_by_the_stage_setting(
     assert table["count"] == "${var.create_aggregates_table ? 1 : 0}"
     assert '"AGGREGATES_TABLE_NAME"' in table["name"]
     assert (table["hash_key"], table["attribute"]) == ("pk", [{"name": "pk", "type": "S"}])
+
+
+def test_the_sqs_mapping_reports_batch_item_failures_and_reads_the_stage_queue(
+    module: dict[str, Any], stage: Stage
+) -> None:
+    (mapping,) = module["resource"]["aws_lambda_event_source_mapping"].values()
+    queues = module["resource"]["aws_sqs_queue"]
+
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    assert mapping["event_source_arn"] == "${aws_sqs_queue.events.arn}"
+    assert mapping["function_name"] == "${aws_lambda_function.on_sqs_message.arn}"
+    assert mapping["batch_size"] == 10
+    assert '"SQS_QUEUE_NAME"' in queues["events"]["name"]
+    assert stage.environment["SQS_QUEUE_NAME"] == f"s3-once-events-{stage.name}"
+    assert "aws_sqs_queue.events_dead_letter.arn" in queues["events"]["redrive_policy"]
+    assert "maxReceiveCount = 5" in queues["events"]["redrive_policy"]
+    policy = module["resource"]["aws_sqs_queue_policy"]["events"]["policy"]
+    assert '"aws:SourceArn"' in policy and '"APP_BUCKET_NAME"' in policy
+
+
+def test_the_partial_batch_override_needs_the_mapping_chalice_generates(
+    terraform_package: Path, tmp_path: Path
+) -> None:
+    for name in ("chalice.tf.json", "partial_batch_override.tf.json"):
+        (tmp_path / name).write_bytes((terraform_package / name).read_bytes())
+    chalice = json.loads((tmp_path / "chalice.tf.json").read_text())
+    del chalice["resource"]["aws_lambda_event_source_mapping"]  # a stage without SQS
+    (tmp_path / "chalice.tf.json").write_text(json.dumps(chalice))
+
+    with pytest.raises(TerraformModuleError, match="missing base resource"):
+        load_module(tmp_path)
+
+
+def test_eventbridge_events_get_the_same_bounded_retries_and_failure_queue(
+    module: dict[str, Any],
+) -> None:
+    invoke = module["resource"]["aws_lambda_function_event_invoke_config"]
+    rule = module["resource"]["aws_cloudwatch_event_rule"]["on_eventbridge_object_created-event"]
+
+    assert (
+        invoke["on_eventbridge_object_created"]["destination_config"]
+        == (invoke["on_object_created"]["destination_config"])
+    )
+    assert invoke["on_eventbridge_object_created"]["depends_on"] == [
+        "aws_iam_role_policy.on_eventbridge_object_created_role"
+    ]
+    assert json.loads(rule["event_pattern"])["detail-type"] == ["Object Created"]
+
+
+def test_the_batch_operations_role_may_invoke_only_the_route_and_is_opt_in(
+    module: dict[str, Any],
+) -> None:
+    role = module["resource"]["aws_iam_role"]["batch_operations"]
+    policy = module["resource"]["aws_iam_role_policy"]["batch_operations"]["policy"]
+
+    assert role["count"] == policy_count(module)
+    assert 'Service = "batchoperations.s3.amazonaws.com"' in role["assume_role_policy"]
+    assert 'Action = "lambda:InvokeFunction"' in policy
+    assert "Resource = aws_lambda_function.on_batch_operations_task.arn" in policy
+    assert policy.count("Action") == 3
+    assert "manifests/*" in policy and "reports/*" in policy
+    assert module["variable"]["batch_operations_bucket"]["default"] == ""
+
+
+def policy_count(module: dict[str, Any]) -> str:
+    count: str = module["resource"]["aws_iam_role_policy"]["batch_operations"]["count"]
+    assert count == '${var.batch_operations_bucket == "" ? 0 : 1}'
+    return count

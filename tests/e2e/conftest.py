@@ -30,8 +30,14 @@ from tests.conftest import PROJECT_DIR, unique_name
 STAGE = "dev"
 
 
+# Settings Chalice's decorators read at import (which functions a stage deploys): a stage that
+# sets them is a different app, imported afresh as a new deployment would be.
+IMPORT_TIME_VARIABLES = ("SQS_QUEUE_NAME", "SQS_BATCH_SIZE")
+
+
 @dataclass
 class AppUnderTest:
+    module: ModuleType
     client: Client
     bucket: str
     lock_table: str
@@ -64,7 +70,6 @@ def make_app(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[..., AppUnderTest]]:
     """The app on a new stage with the given settings; S3 on moto, DynamoDB Local."""
-    app = load_app().app
 
     def build(
         app_dynamodb_url: str | None = None, app_s3_url: str | None = None, **variables: str
@@ -87,10 +92,13 @@ def make_app(
     yield build
 
 
-def load_app() -> ModuleType:
-    """`app.py`, imported once per process as Lambda imports it."""
+def load_app(fresh: bool = False) -> ModuleType:
+    """`app.py`, imported once per process as Lambda imports it (`fresh`: again, for a stage
+    whose import-time settings differ)."""
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
+    if fresh and "app" in sys.modules:
+        return importlib.reload(sys.modules["app"])
     return importlib.import_module("app")
 
 
