@@ -86,8 +86,16 @@ def make_app(
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", app_dynamodb_url or dynamodb_local_url)
         stage = {"APP_BUCKET_NAME": bucket, "LOCK_TABLE_NAME": table, **variables}
         project = write_stage(tmp_path_factory.mktemp("stage"), stage)
-        client = Client(app, stage_name=STAGE, project_dir=str(project))
-        return AppUnderTest(client, bucket, table, s3, dynamodb, stage_environment(project, STAGE))
+        import_time = {k: v for k, v in variables.items() if k in IMPORT_TIME_VARIABLES}
+        # Such a stage is imported afresh with its variables in the environment, as Lambda
+        # runs it, so its handlers may also be called directly (not through the Client).
+        for name, value in (stage_environment(project, STAGE) if import_time else {}).items():
+            monkeypatch.setenv(name, value)
+        module = load_app(fresh=bool(import_time))
+        client = Client(module.app, stage_name=STAGE, project_dir=str(project))
+        return AppUnderTest(
+            module, client, bucket, table, s3, dynamodb, stage_environment(project, STAGE)
+        )
 
     yield build
 
