@@ -1,6 +1,8 @@
 """s3-once: process every S3 upload exactly once in effect.
 
 The handler only translates: Lambda event in, domain objects to the pipeline, summary out.
+At import only the trigger's bucket is read; every other setting is validated when the first
+invocation builds the pipeline (so `chalice.test.Client` can apply a stage's variables).
 """
 
 from __future__ import annotations
@@ -10,20 +12,21 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, S3Event, SQSEvent
 
-from chalicelib.composition import pipeline, route_handlers
+from chalicelib.composition import pipeline_for, route_handlers_for
 from chalicelib.events import parse_event
+from chalicelib.logs import request_context
 from chalicelib.routes.settings import RouteSettings, eventbridge_pattern
 from chalicelib.service import Invocation
-from chalicelib.settings import Settings
+from chalicelib.settings import app_bucket_name
 
 app = Chalice(app_name="s3-once")
-settings = Settings.from_environ(os.environ)
 
 
 class S3NotificationEvent(S3Event):
     """Chalice's S3Event reads `Records[0].s3` as it is built, so S3's `s3:TestEvent` (no Records)
     or a malformed event would fail with a bare KeyError before the handler runs. Here the
-    handler sees every event, and `parse_event` ignores the test event or names what is wrong."""
+    handler sees every event, and `parse_event` ignores the test event or names what is wrong.
+    (tests/unit/test_chalice_contract.py pins the Chalice behaviour this relies on.)"""
 
     def _extract_attributes(self, event_dict: dict[str, Any]) -> None:
         try:
@@ -32,15 +35,20 @@ class S3NotificationEvent(S3Event):
             self.bucket, self.key = "", ""
 
 
-@app.on_s3_event(bucket=settings.bucket_name, events=["s3:ObjectCreated:*"])
-def on_object_created(event: S3Event) -> dict[str, Any]:
-    parsed = parse_event(event.to_dict())
-    context: Any = event.context  # the Lambda context object (typed as a dict by Chalice)
-    invocation = Invocation(
+def invocation(context: Any) -> Invocation:
+    """The Lambda context object (typed as a dict by Chalice) as the pipeline needs it."""
+    return Invocation(
         request_id=getattr(context, "aws_request_id", "") or "local",
         remaining_ms=int(context.get_remaining_time_in_millis()) if context is not None else None,
     )
-    return pipeline(settings).handle(parsed, invocation).to_dict()
+
+
+@app.on_s3_event(bucket=app_bucket_name(os.environ), events=["s3:ObjectCreated:*"])
+def on_object_created(event: S3Event) -> dict[str, Any]:
+    current = invocation(event.context)
+    with request_context(current.request_id):
+        pipeline = pipeline_for(os.environ)
+        return pipeline.handle(parse_event(event.to_dict()), current).to_dict()
 
 
 on_object_created.event_class = S3NotificationEvent
@@ -48,15 +56,8 @@ on_object_created.event_class = S3NotificationEvent
 
 # The other routes to the same records (README "Routes"): S3 notifications queued in SQS (only
 # on stages that name a queue), EventBridge "Object Created" events, S3 Batch Operations tasks.
+# Their decorators' settings are read at import, like the bucket.
 route_settings = RouteSettings.from_environ(os.environ)
-
-
-def _invocation(context: Any) -> Invocation:
-    return Invocation(
-        request_id=getattr(context, "aws_request_id", "") or "local",
-        remaining_ms=int(context.get_remaining_time_in_millis()) if context is not None else None,
-    )
-
 
 if route_settings.sqs_queue_name:
 
@@ -64,14 +65,20 @@ if route_settings.sqs_queue_name:
         queue=route_settings.sqs_queue_name, batch_size=route_settings.sqs_batch_size
     )
     def on_sqs_message(event: SQSEvent) -> dict[str, Any]:
-        return route_handlers(settings).sqs(event.to_dict(), _invocation(event.context))
+        current = invocation(event.context)
+        with request_context(current.request_id):
+            return route_handlers_for(os.environ).sqs(event.to_dict(), current)
 
 
-@app.on_cw_event(eventbridge_pattern(settings.bucket_name))
+@app.on_cw_event(eventbridge_pattern(app_bucket_name(os.environ)))
 def on_eventbridge_object_created(event: CloudWatchEvent) -> dict[str, object]:
-    return route_handlers(settings).eventbridge(event.to_dict(), _invocation(event.context))
+    current = invocation(event.context)
+    with request_context(current.request_id):
+        return route_handlers_for(os.environ).eventbridge(event.to_dict(), current)
 
 
 @app.lambda_function()
 def on_batch_operations_task(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return route_handlers(settings).batch_operations(event, _invocation(context))
+    current = invocation(context)
+    with request_context(current.request_id):
+        return route_handlers_for(os.environ).batch_operations(event, current)

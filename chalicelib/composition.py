@@ -1,25 +1,27 @@
 """The composition root: the one place that creates AWS clients and wires the pipeline.
 
-Clients are created on first use and kept for the life of the Lambda container; nothing here
-touches the network at import time. Endpoints come from boto3's standard configuration
-(`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_S3`, region, credentials).
+Settings are validated when the pipeline is first built for them (the first invocation), not
+at import: a bad value fails that invocation with a message naming the variable. Clients are
+created then and kept for the life of the Lambda container; nothing here touches the network
+at import time. Endpoints come from boto3's standard configuration (`AWS_ENDPOINT_URL`,
+`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_S3`, region, credentials).
 """
 
 from __future__ import annotations
 
 import functools
-import os
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from chalicelib.aws_errors import SERVICE_ERRORS, describe, is_transient
-from chalicelib.dynamodb_counters import FencedCounterCommit
 from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.logs import get_logger
+from chalicelib.logs import configure_level, get_logger
 from chalicelib.ports import SystemClock
-from chalicelib.processors import build_processor
+from chalicelib.processors import REGISTRY
+from chalicelib.processors.plugin import ConfiguredProcessor, Resources
 from chalicelib.routes.delivery import ServiceErrors
 from chalicelib.routes.handlers import RouteHandlers
 from chalicelib.s3_current import S3CurrentObjects
@@ -29,6 +31,9 @@ from chalicelib.settings import DEFAULT_LEASE_SECONDS, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+# Containers see one configuration; tests and local runs may see a few.
+MAX_CONFIGURATIONS = 16
 
 
 def client_config(validate_parameters: bool = True) -> Config:
@@ -54,20 +59,30 @@ def dynamodb_client(session: boto3.session.Session) -> DynamoDBClient:
     return session.client("dynamodb", config=client_config(validate_parameters=False))
 
 
-@functools.cache
-def pipeline(settings: Settings) -> IdempotentPipeline:
+def pipeline_for(environ: Mapping[str, str]) -> IdempotentPipeline:
+    """The pipeline `environ` describes: validated on every call (a few lookups), built once."""
+    configure_level(environ)
+    settings = Settings.from_environ(environ)
+    return pipeline(settings, REGISTRY.configure(settings.processor, environ))
+
+
+@functools.lru_cache(maxsize=MAX_CONFIGURATIONS)
+def pipeline(settings: Settings, processor: ConfiguredProcessor) -> IdempotentPipeline:
     session = boto3.session.Session()
     objects = S3ObjectStore(session.client("s3", config=client_config()))
     dynamodb = dynamodb_client(session)
-    counters = (
-        FencedCounterCommit(dynamodb, settings.lock_table_name, settings.aggregates_table_name)
-        if settings.aggregates_table_name
-        else None
+    resources = Resources(
+        objects=objects,
+        outputs=objects,
+        dynamodb=dynamodb,
+        lock_table_name=settings.lock_table_name,
     )
-    locks = DynamoDBLockRepository(dynamodb, settings.lock_table_name, counters)
+    # The repository commits the processor's counters with the completion (access-log).
+    commit: Any = processor.completion_commit(resources)
+    locks = DynamoDBLockRepository(dynamodb, settings.lock_table_name, commit)
     return IdempotentPipeline(
         locks=locks,
-        processor=build_processor(settings.processor, objects, os.environ),
+        processor=processor.build(resources),
         clock=SystemClock(),
         scope=settings.scope,
         lease=LeasePolicy(settings.lease_seconds or DEFAULT_LEASE_SECONDS),
@@ -76,12 +91,19 @@ def pipeline(settings: Settings) -> IdempotentPipeline:
     )
 
 
-@functools.cache
-def route_handlers(settings: Settings) -> RouteHandlers:
-    """The SQS, EventBridge and Batch Operations routes, around the same pipeline."""
+def route_handlers_for(environ: Mapping[str, str]) -> RouteHandlers:
+    """The SQS, EventBridge and Batch Operations routes `environ` describes, built once."""
+    configure_level(environ)
+    settings = Settings.from_environ(environ)
+    return route_handlers(settings, REGISTRY.configure(settings.processor, environ))
+
+
+@functools.lru_cache(maxsize=MAX_CONFIGURATIONS)
+def route_handlers(settings: Settings, processor: ConfiguredProcessor) -> RouteHandlers:
+    """The routes around the same pipeline."""
     session = boto3.session.Session()
     return RouteHandlers(
-        handle=pipeline(settings).handle,
+        handle=pipeline(settings, processor).handle,
         locator=S3CurrentObjects(session.client("s3", config=client_config())),
         errors=ServiceErrors(SERVICE_ERRORS, is_transient, describe),
         logger=get_logger(),

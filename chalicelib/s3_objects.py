@@ -39,6 +39,18 @@ class S3ObjectStore:
             raise _translate(exc, obj) from exc
         return cast(BinaryIO, response["Body"])
 
+    def put_if_absent(self, bucket: str, key: str, body: bytes, content_type: str) -> bool:
+        """`If-None-Match: *`: S3 answers 412 when the key exists, and keeps what is there."""
+        try:
+            self._client.put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code", "")) in _CHANGED:
+                return False
+            raise  # 409 ConditionalRequestConflict (a concurrent write) included: retried
+        return True
+
 
 def _pinned(obj: ObjectRef) -> dict[str, Any]:
     """Request parameters naming exactly this upload: its version, else its ETag."""

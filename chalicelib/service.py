@@ -16,6 +16,7 @@ from chalicelib.events import ParsedEvent
 from chalicelib.keys import idempotency_key
 from chalicelib.lease import LeaseKeeper, LeasePolicy
 from chalicelib.logs import log
+from chalicelib.metrics import emit_outcome_metrics
 from chalicelib.model import (
     IdempotencyScope,
     JsonMap,
@@ -143,6 +144,7 @@ class IdempotentPipeline:
                 error=message,
                 request_id=invocation.request_id,
             )
+        emit_outcome_metrics(self._processor.name, outcomes, invalid=len(event.invalid))
         records = [record.to_dict() for record in outcomes]
         if busy or failures:
             raise IncompleteBatchError(

@@ -14,15 +14,20 @@ from s3once.stage import StageError, load_config, stage_environment
 
 F = TypeVar("F", bound=Callable[..., Any])
 HANDLER = "on_object_created"
-DEFAULT_PROCESSOR = "content-type"
 DEFAULT_SCOPE = "content"
 
 
 def processor_names() -> tuple[str, ...]:
     """The processors the project registers (imported from the project being operated on)."""
-    from chalicelib.settings import PROCESSOR_NAMES
+    from chalicelib.processors import REGISTRY
 
-    return tuple(PROCESSOR_NAMES)
+    return REGISTRY.names()
+
+
+def default_processor() -> str:
+    from chalicelib.processors import REGISTRY
+
+    return REGISTRY.default
 
 
 class ProcessorName(click.ParamType):  # type: ignore[type-arg]
@@ -74,7 +79,7 @@ class Context:
         return self.setting("IDEMPOTENCY_SCOPE", DEFAULT_SCOPE)
 
     def processor(self, chosen: str | None) -> str:
-        return chosen or self.setting("PROCESSOR", DEFAULT_PROCESSOR)
+        return chosen or self.setting("PROCESSOR", default_processor())
 
     def function_name(self) -> str:
         """The name `chalice deploy` gives the S3 handler's function in this stage."""

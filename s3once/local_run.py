@@ -28,10 +28,6 @@ from s3once.tables import create_required_tables, required_tables
 HANDLER = "on_object_created"
 # The Lambda timeout the local context pretends to have (the lease follows it).
 LOCAL_TIMEOUT_MS = 60_000
-DEFAULT_SAMPLES = {
-    "content-type": Path("samples") / "uploads",
-    "access-log": Path("samples") / "access-logs",
-}
 CHANGED_SUFFIX = b"\n(changed by s3once run)\n"
 
 
@@ -76,13 +72,15 @@ class Delivery:
 
 def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path | None) -> None:
     from chalicelib.errors import ConfigurationError
+    from chalicelib.processors import REGISTRY
     from chalicelib.settings import Settings
 
     try:
-        processor = Settings.from_environ(environment).processor
+        configured = REGISTRY.configure(Settings.from_environ(environment).processor, environment)
     except ConfigurationError as exc:
         raise click.ClickException(f"stage {stage!r}: {exc}") from None
-    files = files or project_dir / DEFAULT_SAMPLES.get(processor, Path("samples"))
+    processor = configured.name
+    files = files or project_dir / configured.plugin.samples
     paths = sorted(path for path in files.rglob("*") if path.is_file())
     if not paths:
         raise click.ClickException(f"no files under {files}")
@@ -92,6 +90,8 @@ def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path 
         dynamodb = boto3.client("dynamodb")
         bucket = environment["APP_BUCKET_NAME"]
         _ensure_bucket(s3, bucket)
+        for output in _output_buckets(configured.plugin.actions, environment):
+            _ensure_bucket(s3, output)
         aws.prepare_tables(dynamodb, environment, create=True)
         handler = _load_handler()
         click.echo(
@@ -135,6 +135,14 @@ def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path 
 def _ensure_bucket(s3: Any, bucket: str) -> None:
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=bucket)
+
+
+def _output_buckets(actions: Any, environment: dict[str, str]) -> list[str]:
+    """Buckets the processor writes to (the embedded server starts empty)."""
+    return sorted(
+        {environment[a.setting] for a in actions if a.action.startswith("s3:Put")}
+        - {environment["APP_BUCKET_NAME"]}
+    )
 
 
 def _upload(s3: Any, bucket: str, key: str, body: bytes) -> Upload:

@@ -120,20 +120,26 @@ def _create_keyed_by_pk(
 
 
 def required_tables(environment: dict[str, str]) -> list[str]:
-    """Names of the tables the app needs under `environment` (a stage's variables)."""
-    names = [environment["LOCK_TABLE_NAME"]]
-    if environment.get("AGGREGATES_TABLE_NAME"):
-        names.append(environment["AGGREGATES_TABLE_NAME"])
-    return names
+    """Names of the tables the app needs under `environment` (a stage's variables): the lock
+    table and every table a registered processor declares whose variable the stage sets."""
+    from chalicelib.processors import REGISTRY  # the project's, once its directory is on the path
+
+    return [environment["LOCK_TABLE_NAME"], *REGISTRY.tables_named_in(environment)]
 
 
 def create_required_tables(
     client: DynamoDBClient, environment: dict[str, str], indexes: bool = True
 ) -> dict[str, bool]:
     """Create every table the app needs; maps each name to True if created, False if it existed."""
+    from chalicelib.processors import REGISTRY
+
     lock_table = environment["LOCK_TABLE_NAME"]
     created = {lock_table: create_lock_table(client, lock_table, indexes)}
-    aggregates = environment.get("AGGREGATES_TABLE_NAME")
-    if aggregates:
-        created[aggregates] = create_aggregates_table(client, aggregates)
+    for name, spec in REGISTRY.tables_named_in(environment).items():
+        created[name] = _create_keyed_by_pk(client, name)
+        if created[name] and spec.ttl_attribute:
+            client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+            )
     return created

@@ -7,6 +7,7 @@ Java subprocess.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,6 +25,17 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Real AWS event payloads (tests/fixtures/events/SOURCES.md says where each comes from).
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures" / "events"
 DYNAMODB_SERVERS = ("dynamodb-local", "moto")
+CHALICE_CONFIG = PROJECT_DIR / ".chalice" / "config.json"
+# app.py reads the trigger's bucket at import, as `chalice deploy` and Lambda provide it: the
+# dev stage's, so that a test module may `from app import app` as Chalice's docs do. (A partial
+# copy of the project without .chalice, as some tests make, has no app to import.)
+if CHALICE_CONFIG.exists():
+    os.environ.setdefault(
+        "APP_BUCKET_NAME",
+        json.loads(CHALICE_CONFIG.read_text(encoding="utf-8"))["stages"]["dev"][
+            "environment_variables"
+        ]["APP_BUCKET_NAME"],
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

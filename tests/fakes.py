@@ -188,6 +188,7 @@ class FakeObjectStore:
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], tuple[str, bytes]] = {}
+        self.conditional_puts: list[tuple[str, str, bool]] = []  # (bucket, key, written)
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         self.objects[(bucket, key)] = (content_type, body)
@@ -199,6 +200,14 @@ class FakeObjectStore:
     def open(self, obj: ObjectRef) -> BinaryIO:
         """The body in small reads, as S3 streams it."""
         return io.BufferedReader(io.BytesIO(self._get(obj)[1]), buffer_size=1024)
+
+    def put_if_absent(self, bucket: str, key: str, body: bytes, content_type: str) -> bool:
+        """S3's `If-None-Match: *`: the first write of a key wins, later ones answer False."""
+        written = (bucket, key) not in self.objects
+        if written:
+            self.objects[(bucket, key)] = (content_type, body)
+        self.conditional_puts.append((bucket, key, written))
+        return written
 
     def _get(self, obj: ObjectRef) -> tuple[str, bytes]:
         try:

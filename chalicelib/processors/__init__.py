@@ -1,23 +1,16 @@
-"""Processors: what is done, exactly once in effect, with each uploaded object."""
+"""Processors: what is done, exactly once in effect, with each uploaded object.
+
+Each processor is one module declaring `PLUGIN` (see plugin.py) and one line here. Modules are
+imported only when their processor is configured.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from chalicelib.processors.registry import ProcessorRegistry
 
-from chalicelib.errors import ConfigurationError
-from chalicelib.ports import ObjectStore, Processor
+DEFAULT_PROCESSOR = "content-type"
 
-
-def build_processor(name: str, objects: ObjectStore, environ: Mapping[str, str]) -> Processor:
-    """The processor `name`; it reads its own settings from `environ`. Only its modules are
-    imported: a cold start pays for no other processor's."""
-    if name == "content-type":
-        from chalicelib.processors.content_type import ContentTypeProcessor
-
-        return ContentTypeProcessor(objects)
-    if name == "access-log":
-        from chalicelib.access_log.processor import AccessLogProcessor
-        from chalicelib.access_log.settings import AccessLogSettings
-
-        return AccessLogProcessor(objects, AccessLogSettings.from_environ(environ))
-    raise ConfigurationError(f"unknown processor {name!r}")
+REGISTRY = ProcessorRegistry(default=DEFAULT_PROCESSOR)
+REGISTRY.register("content-type", "chalicelib.processors.content_type")
+REGISTRY.register("access-log", "chalicelib.access_log.plugin")
+REGISTRY.register("checksum", "chalicelib.processors.checksum")

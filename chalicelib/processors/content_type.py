@@ -7,6 +7,7 @@ import logging
 from chalicelib.logs import get_logger, log
 from chalicelib.model import ObjectRef
 from chalicelib.ports import ObjectStore, ProcessingResult, WorkContext
+from chalicelib.processors.plugin import ProcessorPlugin, Resources, no_settings
 
 
 class ContentTypeProcessor:
@@ -28,3 +29,15 @@ class ContentTypeProcessor:
             size=metadata.size,
         )
         return ProcessingResult({"content_type": metadata.content_type, "size": metadata.size})
+
+
+def _build(settings: None, resources: Resources) -> ContentTypeProcessor:
+    return ContentTypeProcessor(resources.objects)
+
+
+PLUGIN = ProcessorPlugin(
+    name=ContentTypeProcessor.name,
+    settings=no_settings,
+    build=_build,
+    samples="samples/uploads",
+)

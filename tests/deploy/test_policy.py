@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -19,6 +20,7 @@ import parliament
 import pytest
 from chalice.config import Config
 
+from chalicelib.processors import REGISTRY
 from tests.deploy.call_recorder import CALL_LOG
 from tests.deploy.iam import (
     Permission,
@@ -60,6 +62,35 @@ def needed_by(stage: Stage, calls: list[RecordedCall]) -> list[Permission]:
     assert made, f"no scenario runs processor {processor!r}: {stage.name}'s policy is unproven"
     needed = [p for call in made for p in required_permissions(call, stage.environment)]
     return needed + stage.platform_permissions()
+
+
+# What every processor needs through the core: the lock record, and reading the upload.
+CORE_ACTIONS = {
+    ("dynamodb:UpdateItem", "LOCK_TABLE_NAME"),
+    ("s3:GetObject", "APP_BUCKET_NAME"),
+    ("s3:GetObjectVersion", "APP_BUCKET_NAME"),
+    ("s3:ListBucket", "APP_BUCKET_NAME"),
+}
+_RESOURCE_SETTING = re.compile(r"arn:aws:(?:dynamodb:[^:]*:[^:]*:table/|s3:::)([^/]+)")
+
+
+class SettingNames(dict[str, str]):
+    """An environment in which every setting holds its own name: ARNs then name settings."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+def actions_by_setting(calls: list[RecordedCall]) -> set[tuple[str, str]]:
+    permissions = [p for call in calls for p in required_permissions(call, SettingNames())]
+    return {
+        (p.action, match[1])
+        for p in permissions
+        if p.in_stage and (match := _RESOURCE_SETTING.match(p.resource))
+    }
 
 
 def lint(document: dict[str, Any]) -> list[str]:
@@ -111,7 +142,13 @@ def test_the_recorder_keeps_the_applications_calls_and_drops_the_tests_own(
 
     assert ("dynamodb", "UpdateItem") in operations
     assert ("s3", "HeadObject") in operations
-    assert not {operation for _, operation in operations} & TEST_SETUP_OPERATIONS
+    setup = {
+        (call.operation, call.params.get("Bucket"))
+        for call in recorded_calls
+        if call.operation in TEST_SETUP_OPERATIONS
+    }
+    # The tests upload to APP_BUCKET_NAME; only the checksum processor's sidecars are the app's.
+    assert setup <= {("PutObject", "CHECKSUM_BUCKET_NAME")}
 
 
 @pytest.mark.slow
@@ -122,6 +159,21 @@ def test_every_action_the_proof_derives_is_a_real_iam_action(
 
     for action in sorted(actions):
         parliament.expand_action(action)  # raises UnknownActionException for a made-up action
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("processor", REGISTRY.names())
+def test_each_processor_needs_only_the_cores_actions_and_those_its_plugin_declares(
+    processor: str, recorded_calls: list[RecordedCall]
+) -> None:
+    calls = [call for call in recorded_calls if call.processor == processor]
+    declared = {(action.action, action.setting) for action in REGISTRY.plugin(processor).actions}
+
+    needed = actions_by_setting(calls)
+
+    assert calls, f"no scenario runs processor {processor!r}"
+    assert needed - CORE_ACTIONS - declared == set()
+    assert declared <= needed, "the plugin declares actions no scenario needs"
 
 
 def test_the_iam_action_catalogue_rejects_an_api_operation_that_is_not_an_action() -> None:

@@ -1,4 +1,5 @@
-"""End-to-end scenarios the policy proof replays on top of tests/e2e, for every processor.
+"""End-to-end scenarios the policy proof replays on top of tests/e2e, for every registered
+processor (a processor added to the registry is replayed here with no change to this file).
 
 Each one reaches an S3 or DynamoDB call the smoke scenarios may not: reading by version on a
 versioned bucket, a key deleted before its event arrives, an object overwritten after it, and
@@ -13,24 +14,32 @@ from typing import Any
 
 import pytest
 
+from chalicelib.processors import REGISTRY
 from s3once.s3_events import Upload, created_event, put_upload
-from s3once.tables import create_aggregates_table
+from s3once.tables import create_required_tables
 from tests.access_log_data import log_bytes, requests
 from tests.conftest import unique_name
 from tests.route_events import batch_of, eventbridge_created
 
-PROCESSORS = ("content-type", "access-log")
+PROCESSORS = REGISTRY.names()
 SHORT_LOG = log_bytes(requests(40, hours=3, seed=1), "combined")
 # More distinct hours than the 99 counters one transaction carries beside the lock record.
 LONG_LOG = log_bytes(requests(2000, hours=160, seed=2), "combined")
 
 
 def app_running(make_app: Any, processor: str) -> Any:
-    if processor != "access-log":
-        return make_app(PROCESSOR=processor)
-    table = unique_name("aggregates")
-    app = make_app(PROCESSOR=processor, AGGREGATES_TABLE_NAME=table)
-    create_aggregates_table(app.dynamodb, table)
+    """The app running `processor`, each table and bucket its plugin declares created anew."""
+    plugin = REGISTRY.plugin(processor)
+    tables = {spec.setting: unique_name("table") for spec in plugin.tables}
+    buckets = {
+        action.setting: unique_name("output")
+        for action in plugin.actions
+        if action.action.startswith("s3:") and action.setting not in tables
+    }
+    app = make_app(PROCESSOR=processor, **tables, **buckets)
+    create_required_tables(app.dynamodb, app.stage)
+    for bucket in buckets.values():
+        app.s3.create_bucket(Bucket=bucket)
     return app
 
 

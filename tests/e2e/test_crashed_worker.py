@@ -47,6 +47,8 @@ def test_a_killed_worker_leaves_the_object_busy_until_its_lease_expires_then_tak
     make_app: Callable[..., AppUnderTest], silent_endpoint: str
 ) -> None:
     app = make_app(LEASE_SECONDS=str(LEASE_SECONDS))
+    # Build this side's pipeline (its clients) now, not inside the worker's short lease.
+    app.invoke({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": app.bucket})
     event = created_event(
         put_upload(app.s3, app.bucket, "big upload.bin", b"x" * 64, "application/zip")
     )
@@ -54,7 +56,12 @@ def test_a_killed_worker_leaves_the_object_busy_until_its_lease_expires_then_tak
     worker = subprocess.Popen(
         [sys.executable, "-m", "tests.e2e.worker_process"],
         cwd=PROJECT_DIR,
-        env={**os.environ, "AWS_ENDPOINT_URL_S3": silent_endpoint, "PYTHONPATH": str(PROJECT_DIR)},
+        env={
+            **os.environ,
+            **app.stage,
+            "AWS_ENDPOINT_URL_S3": silent_endpoint,
+            "PYTHONPATH": str(PROJECT_DIR),
+        },
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -102,7 +102,7 @@ def deliveries(app: AppUnderTest, upload: Upload, logs: LogLines) -> dict[str, C
 
 def four_route_app(make_app: Any) -> AppUnderTest:
     app: AppUnderTest = make_app(SQS_QUEUE_NAME="s3-once-events-test")
-    app.module.route_handlers(app.module.settings)  # clients made before threads share them
+    app.module.route_handlers_for(app.stage)  # clients made before threads share them
     return app
 
 

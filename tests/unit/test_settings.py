@@ -1,12 +1,17 @@
-"""Configuration: defaults, and a clear message for each way it can be wrong."""
+"""The core's configuration: defaults, and a clear message for each way it can be wrong."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import pytest
 
 from chalicelib.errors import ConfigurationError
 from chalicelib.model import IdempotencyScope
 from chalicelib.settings import Settings
+from tests.conftest import PROJECT_DIR
 
 REQUIRED = {"APP_BUCKET_NAME": "uploads", "LOCK_TABLE_NAME": "locks"}
 
@@ -16,7 +21,7 @@ def test_defaults_apply_when_only_the_required_settings_are_given() -> None:
     assert settings == Settings(
         bucket_name="uploads",
         lock_table_name="locks",
-        processor="content-type",
+        processor=None,
         scope=IdempotencyScope.CONTENT,
         lease_seconds=None,
         record_ttl_days=30,
@@ -25,13 +30,32 @@ def test_defaults_apply_when_only_the_required_settings_are_given() -> None:
 
 def test_every_setting_is_read() -> None:
     settings = Settings.from_environ(
-        REQUIRED | {"IDEMPOTENCY_SCOPE": "version", "LEASE_SECONDS": "90", "RECORD_TTL_DAYS": "7"}
+        REQUIRED
+        | {
+            "PROCESSOR": "checksum",
+            "IDEMPOTENCY_SCOPE": "version",
+            "LEASE_SECONDS": "90",
+            "RECORD_TTL_DAYS": "7",
+        }
     )
-    assert (settings.scope, settings.lease_seconds, settings.record_ttl_days) == (
-        IdempotencyScope.VERSION,
-        90,
-        7,
-    )
+    assert (
+        settings.processor,
+        settings.scope,
+        settings.lease_seconds,
+        settings.record_ttl_days,
+    ) == ("checksum", IdempotencyScope.VERSION, 90, 7)
+
+
+def test_the_core_reads_no_processor_setting() -> None:
+    fields = set(Settings._fields)
+    assert fields == {
+        "bucket_name",
+        "lock_table_name",
+        "processor",
+        "scope",
+        "lease_seconds",
+        "record_ttl_days",
+    }
 
 
 @pytest.mark.parametrize(
@@ -39,7 +63,6 @@ def test_every_setting_is_read() -> None:
     [
         ({"LOCK_TABLE_NAME": "locks"}, "APP_BUCKET_NAME must be set"),
         ({"APP_BUCKET_NAME": "uploads", "LOCK_TABLE_NAME": "  "}, "LOCK_TABLE_NAME must be set"),
-        (REQUIRED | {"PROCESSOR": "thumbnail"}, "PROCESSOR='thumbnail' is not one of"),
         (REQUIRED | {"IDEMPOTENCY_SCOPE": "key"}, "IDEMPOTENCY_SCOPE='key' is not one of: content"),
         (REQUIRED | {"LEASE_SECONDS": "ten"}, "LEASE_SECONDS='ten' is not a whole number"),
         (REQUIRED | {"LEASE_SECONDS": "0"}, r"LEASE_SECONDS=0 is out of range \(1 to 86400\)"),
@@ -53,10 +76,43 @@ def test_bad_configuration_is_refused_naming_the_variable(
         Settings.from_environ(environ)
 
 
-def test_the_app_refuses_to_start_without_a_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.e2e.conftest import load_app
+def import_app(**environ: str) -> subprocess.CompletedProcess[str]:
+    """`import app` in a new interpreter, as a Lambda container starts."""
+    env = {k: v for k, v in os.environ.items() if k not in ("APP_BUCKET_NAME", "LOCK_TABLE_NAME")}
+    return subprocess.run(
+        [sys.executable, "-c", "import app"],
+        cwd=PROJECT_DIR,
+        env=env | environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
-    monkeypatch.delenv("APP_BUCKET_NAME", raising=False)
-    monkeypatch.setenv("LOCK_TABLE_NAME", "locks")
-    with pytest.raises(ConfigurationError, match="APP_BUCKET_NAME must be set"):
-        load_app()
+
+def test_the_app_refuses_to_start_without_a_bucket() -> None:
+    result = import_app(LOCK_TABLE_NAME="locks")
+    assert result.returncode != 0
+    assert "ConfigurationError: APP_BUCKET_NAME must be set" in result.stderr
+
+
+def test_importing_the_app_reads_only_the_bucket_and_loads_no_processor() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, app; print(sorted(m for m in sys.modules if 'processors.' in m"
+            " or m.startswith('chalicelib.access_log') or m == 'boto3'))",
+        ],
+        cwd=PROJECT_DIR,
+        env={k: v for k, v in os.environ.items() if k != "LOCK_TABLE_NAME"}
+        | {"APP_BUCKET_NAME": "uploads", "PROCESSOR": "no-such-processor"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # boto3 is imported by the composition root (clients are created on first use only).
+    assert (
+        result.stdout.strip() == "['boto3', 'chalicelib.processors.plugin', "
+        "'chalicelib.processors.registry']"
+    )

@@ -1,5 +1,5 @@
-"""The access-log settings: the core's view (PROCESSOR, AGGREGATES_TABLE_NAME) and the
-processor's own (`AccessLogSettings`: format, budgets, window, shards)."""
+"""The access-log settings, read by the processor itself through the registry
+(`AccessLogSettings`: aggregates table, format, budgets, window, shards)."""
 
 from __future__ import annotations
 
@@ -10,44 +10,39 @@ import pytest
 from chalicelib.access_log.formats import MAX_BYTES_DIGITS, LogFormat
 from chalicelib.access_log.settings import MAX_INFLATED_MIB, MIB, AccessLogSettings
 from chalicelib.errors import ConfigurationError
+from chalicelib.processors import REGISTRY
 from chalicelib.settings import Settings
 
 BASE = {"APP_BUCKET_NAME": "b", "LOCK_TABLE_NAME": "locks"}
 
 
-def test_access_log_reads_its_format_and_aggregates_table() -> None:
-    settings = Settings.from_environ(
-        BASE
-        | {"PROCESSOR": "access-log", "ACCESS_LOG_FORMAT": "s3", "AGGREGATES_TABLE_NAME": "agg"}
+def test_access_log_reads_its_format_and_aggregates_table_through_the_registry() -> None:
+    configured = REGISTRY.configure(
+        "access-log", BASE | {"ACCESS_LOG_FORMAT": "s3", "AGGREGATES_TABLE_NAME": "agg"}
     )
 
-    assert (settings.processor, settings.access_log_format, settings.aggregates_table_name) == (
-        "access-log",
-        "s3",
-        "agg",
+    assert configured.settings == AccessLogSettings(
+        aggregates_table_name="agg", log_format=LogFormat.S3
     )
-
-
-def test_the_format_defaults_to_auto_detection() -> None:
-    settings = Settings.from_environ(
-        BASE | {"PROCESSOR": "access-log", "AGGREGATES_TABLE_NAME": "a"}
-    )
-
-    assert settings.access_log_format == "auto"
+    assert REGISTRY.tables_named_in({"AGGREGATES_TABLE_NAME": "agg"}) == {
+        "agg": configured.plugin.tables[0]
+    }
 
 
 def test_an_unknown_format_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="ACCESS_LOG_FORMAT"):
-        Settings.from_environ(BASE | {"ACCESS_LOG_FORMAT": "w3c", "AGGREGATES_TABLE_NAME": "a"})
+    with pytest.raises(ConfigurationError, match="ACCESS_LOG_FORMAT='w3c' is not one of"):
+        REGISTRY.configure(
+            "access-log", BASE | {"ACCESS_LOG_FORMAT": "w3c", "AGGREGATES_TABLE_NAME": "a"}
+        )
 
 
 def test_access_log_without_an_aggregates_table_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="AGGREGATES_TABLE_NAME"):
-        Settings.from_environ(BASE | {"PROCESSOR": "access-log"})
+    with pytest.raises(ConfigurationError, match="AGGREGATES_TABLE_NAME must be set"):
+        REGISTRY.configure("access-log", BASE)
 
 
-def test_other_processors_do_not_need_an_aggregates_table() -> None:
-    assert Settings.from_environ(BASE).aggregates_table_name is None
+def test_the_core_settings_know_nothing_of_access_logs() -> None:
+    assert not {"aggregates_table_name", "access_log_format"} & set(Settings._fields)
 
 
 ACCESS_LOG = {"AGGREGATES_TABLE_NAME": "agg"}
