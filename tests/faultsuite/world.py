@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,6 @@ RECORD_TTL_DAYS = 30
 _FIELDS = "s3once_fields"
 
 
-@dataclass(frozen=True)
 class EagerRenewal(LeasePolicy):
     """The lease the application takes (30 s of virtual time), renewed every 20 ms of real
     time: a schedule's work lasts milliseconds, and its renewals must happen (and meet faults)
@@ -245,8 +244,7 @@ def expected_result(schedule: Schedule, bucket: str, index: int) -> dict[str, An
     from chalicelib.ports import UnguardedWork
 
     spec = schedule.objects[index]
-    ref = replace(
-        object_refs(schedule, bucket)[index],
+    ref = object_refs(schedule, bucket)[index]._replace(
         event_time_ms=int(UPLOADED_AT.timestamp() * 1000),
     )
     store = FakeObjectStore()
