@@ -39,7 +39,7 @@ lint: $(PY_STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(PY_STAMP)
-	$(BIN)/mypy app.py chalicelib s3once
+	$(BIN)/mypy app.py chalicelib s3once scripts tests benchmarks
 
 $(BENCH_STAMP): $(PY_STAMP) requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt

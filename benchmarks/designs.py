@@ -105,7 +105,7 @@ def powertools(session: boto3.session.Session, table: str) -> Design:
         BillingMode="PAY_PER_REQUEST",
     )
     config = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]")
-    config.register_lambda_context(LambdaContext())  # type: ignore[arg-type]
+    config.register_lambda_context(LambdaContext())  # type: ignore[arg-type,unused-ignore]
 
     @idempotent_function(  # type: ignore[untyped-decorator]
         data_keyword_argument="record", persistence_store=persistence, config=config

@@ -112,7 +112,9 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
             if fault is not None and not fault.after_forwarding:
                 self._reply(fault.status, [("Content-Type", fault.content_type)], fault.body)
                 return
-            upstream_conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            upstream_conn = http.client.HTTPConnection(
+                target.hostname or "127.0.0.1", target.port, timeout=60
+            )
             upstream_conn.request(self.command, self.path, body=body, headers=dict(self.headers))
             response = upstream_conn.getresponse()
             payload = response.read()

@@ -97,7 +97,7 @@ def _from_environ_remembered(cls: type[Settings], environ: Any) -> Settings:
 
 def _init_with_recorder(self: botocore.session.Session, *args: Any, **kwargs: Any) -> None:
     _original_init(self, *args, **kwargs)
-    self.register("before-parameter-build", _record)
+    self.register("before-parameter-build", _record)  # type: ignore[arg-type]
 
 
 def pytest_configure(config: pytest.Config) -> None:

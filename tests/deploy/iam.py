@@ -209,7 +209,12 @@ class Policy:
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> Policy:
         statements = []
-        for raw in _as_list(document["Statement"]):  # type: ignore[arg-type]
+        raws: list[Mapping[str, Any]] = (
+            [document["Statement"]]
+            if isinstance(document["Statement"], Mapping)
+            else list(document["Statement"])
+        )
+        for raw in raws:
             unsupported = set(raw) - _SUPPORTED_STATEMENT_KEYS
             if unsupported:
                 raise UnsupportedPolicyError(f"statement uses {sorted(unsupported)}")

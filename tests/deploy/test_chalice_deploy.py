@@ -39,7 +39,7 @@ class Deployment:
     deploy_output: str
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint)
+        return boto3.client(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]
 
     def notification(self) -> dict[str, Any]:
         response = self.client("s3").get_bucket_notification_configuration(
@@ -78,7 +78,7 @@ def deployed(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     audit_arn = sqs.get_queue_attributes(QueueUrl=audit_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
-    existing = {
+    existing: Any = {
         "QueueConfigurations": [
             {"Id": "audit-trail", "QueueArn": audit_arn, "Events": ["s3:ObjectRemoved:*"]}
         ]

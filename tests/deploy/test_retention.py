@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cfnlint.decode import decode_str  # type: ignore[import-untyped]
+from cfnlint.decode import decode_str
 
 from chalicelib.settings import DEFAULT_RECORD_TTL_DAYS
 from tests.deploy.stages import PROJECT_DIR, Stage, load_stages

@@ -136,7 +136,7 @@ def test_a_project_file_redefining_a_chalice_resource_does_not_load(
     terraform_package: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "chalice.tf.json").write_bytes((terraform_package / "chalice.tf.json").read_bytes())
-    clash = {"resource": {"aws_lambda_function": {"on_object_created": {}}}}
+    clash: dict[str, Any] = {"resource": {"aws_lambda_function": {"on_object_created": {}}}}
     (tmp_path / "extra.tf.json").write_text(json.dumps(clash))
 
     with pytest.raises(TerraformModuleError, match="on_object_created"):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
 from chalicelib.dynamodb_lock import DynamoDBLockRepository
@@ -117,9 +117,9 @@ def throttle(client: Any, operation: str) -> list[str]:
                 "message": "Rate of requests exceeds the allowed throughput.",
             }
         ).encode()
-        return AWSResponse(
-            request.url, 400, {"Content-Type": "application/x-amz-json-1.0"}, RawBody(body)
-        )
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/x-amz-json-1.0"
+        return AWSResponse(request.url, 400, headers, RawBody(body))
 
     client.meta.events.register(f"before-send.dynamodb.{operation}", answer)
     return seen
@@ -175,7 +175,7 @@ def test_other_errors_are_not_read_as_already_done(lock_table: tuple[Any, str], 
             body = json.dumps(
                 {"__type": f"com.amazon.coral.service#{code}", "message": "no"}
             ).encode()
-            return AWSResponse(request.url, 400, {}, RawBody(body))
+            return AWSResponse(request.url, 400, HTTPHeaders(), RawBody(body))
 
         client.meta.events.register("before-send.dynamodb.UpdateItem", deny)
     with pytest.raises(ClientError) as raised:

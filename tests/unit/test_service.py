@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -58,7 +60,7 @@ class World:
 
 
 def outcomes(summary_or_error: object) -> list[tuple[str, str, int]]:
-    records = (
+    records: list[Mapping[str, Any]] = (
         summary_or_error.records
         if isinstance(summary_or_error, IncompleteBatchError)
         else summary_or_error.to_dict()["records"]  # type: ignore[attr-defined]
