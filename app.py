@@ -1,7 +1,8 @@
 """s3-once: process every S3 upload exactly once in effect.
 
 The handler only translates: Lambda event in, domain objects to the pipeline, summary out.
-At import only the trigger's bucket is read; every other setting is validated when the first
+At import only what the decorators need is read (the trigger's bucket, and the SQS route's queue
+and batch size where the stage has one); every other setting is validated when the first
 invocation builds the pipeline (so `chalice.test.Client` can apply a stage's variables).
 """
 
