@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import click
@@ -178,6 +179,7 @@ def _show_lock_table(dynamodb: Any, table_name: str) -> None:
             result = item.get("result", {}).get("M", {})
             rows.append(
                 (
+                    unquote(item["pk"]["S"].split("#", 1)[0]),  # pk starts with the processor
                     item["key"]["S"],
                     item.get("etag", {}).get("S", "-")[:12],
                     item["status"]["S"],
@@ -187,4 +189,4 @@ def _show_lock_table(dynamodb: Any, table_name: str) -> None:
                 )
             )
     click.echo(f"\nlock table {table_name}:")
-    click.echo(table(("key", "etag", "status", "attempts", "result"), sorted(rows)))
+    click.echo(table(("processor", "key", "etag", "status", "attempts", "result"), sorted(rows)))
