@@ -33,7 +33,10 @@ def bench_modules() -> list[str]:
 def markdown_table(rows: Rows) -> str:
     headers = list(rows[0])
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(row.get(h, "")) for h in headers) + " |" for row in rows]
+    lines += [
+        "| " + " | ".join(str(row.get(h, "")).replace("|", "\\|") for h in headers) + " |"
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
