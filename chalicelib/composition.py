@@ -16,21 +16,19 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.aws_errors import SERVICE_ERRORS, describe, is_transient
 from chalicelib.dynamodb_lock import DynamoDBLockRepository
 from chalicelib.logs import configure_level, get_logger
 from chalicelib.ports import SystemClock
 from chalicelib.processors import REGISTRY
 from chalicelib.processors.plugin import ConfiguredProcessor, Resources
-from chalicelib.routes.delivery import ServiceErrors
-from chalicelib.routes.handlers import RouteHandlers
-from chalicelib.s3_current import S3CurrentObjects
 from chalicelib.s3_objects import S3ObjectStore
 from chalicelib.service import IdempotentPipeline, LeasePolicy
 from chalicelib.settings import DEFAULT_LEASE_SECONDS, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from chalicelib.routes.handlers import RouteHandlers
 
 # Containers see one configuration; tests and local runs may see a few.
 MAX_CONFIGURATIONS = 16
@@ -100,7 +98,13 @@ def route_handlers_for(environ: Mapping[str, str]) -> RouteHandlers:
 
 @functools.lru_cache(maxsize=MAX_CONFIGURATIONS)
 def route_handlers(settings: Settings, processor: ConfiguredProcessor) -> RouteHandlers:
-    """The routes around the same pipeline."""
+    """The routes around the same pipeline. Their modules are imported here, on the first event
+    of a route, so that a cold start of the S3 notification handler does not pay for them."""
+    from chalicelib.aws_errors import SERVICE_ERRORS, describe, is_transient
+    from chalicelib.routes.delivery import ServiceErrors
+    from chalicelib.routes.handlers import RouteHandlers
+    from chalicelib.s3_current import S3CurrentObjects
+
     session = boto3.session.Session()
     return RouteHandlers(
         handle=pipeline(settings, processor).handle,
