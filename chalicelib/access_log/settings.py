@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib.access_log.formats import LogFormat
-from chalicelib.errors import ConfigurationError
+from chalicelib.settings import choice, optional_int, required
 
 AUTO = "auto"
 FORMATS = (AUTO, *(fmt.value for fmt in LogFormat))
@@ -52,9 +52,9 @@ class AccessLogSettings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> AccessLogSettings:
         """Read and validate every access-log variable; the message names the variable."""
-        log_format = _choice(environ, "ACCESS_LOG_FORMAT", FORMATS, AUTO)
+        log_format = choice(environ, "ACCESS_LOG_FORMAT", FORMATS, AUTO)
         return cls(
-            aggregates_table_name=_required(environ, "AGGREGATES_TABLE_NAME"),
+            aggregates_table_name=required(environ, "AGGREGATES_TABLE_NAME"),
             log_format=None if log_format == AUTO else LogFormat(log_format),
             max_inflated_bytes=MIB
             * _int(
@@ -92,28 +92,6 @@ class AccessLogSettings:
         )
 
 
-def _required(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ConfigurationError(f"{name} must be set (see the configuration table in README.md)")
-    return value
-
-
-def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = environ.get(name, "").strip() or default
-    if value not in allowed:
-        raise ConfigurationError(f"{name}={value!r} is not one of: {', '.join(allowed)}")
-    return value
-
-
 def _int(environ: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name}={value} is out of range ({low} to {high})")
-    return value
+    value = optional_int(environ, name, low, high)
+    return default if value is None else value
