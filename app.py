@@ -14,11 +14,11 @@ from typing import Any
 from chalice.app import Chalice, CloudWatchEvent, S3Event, SQSEvent
 
 from chalicelib.composition import pipeline_for, route_handlers_for
-from chalicelib.events import parse_event
-from chalicelib.logs import request_context
+from chalicelib.core.logs import request_context
+from chalicelib.core.service import Invocation
+from chalicelib.core.settings import app_bucket_name
+from chalicelib.routes.notifications import parse_event
 from chalicelib.routes.settings import RouteSettings, eventbridge_pattern
-from chalicelib.service import Invocation
-from chalicelib.settings import app_bucket_name
 
 app = Chalice(app_name="s3-once")
 

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
     from benchmarks.machine import describe
-    from s3once.render import table
+    from s3once.output import table
 
     names = [name for name in bench_modules() if args.only in name]
     modules = {name: importlib.import_module(name) for name in names}

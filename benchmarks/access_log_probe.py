@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from chalicelib.access_log.aggregate import HourTotals
-from chalicelib.access_log.processor import AccessLogProcessor
-from chalicelib.access_log.settings import AccessLogSettings
-from chalicelib.model import ObjectRef
-from chalicelib.ports import ObjectMetadata, UnguardedWork
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import ObjectMetadata, UnguardedWork
+from chalicelib.processors.access_log.aggregate import HourTotals
+from chalicelib.processors.access_log.processor import AccessLogProcessor
+from chalicelib.processors.access_log.settings import AccessLogSettings
 
 
 class FileStore:

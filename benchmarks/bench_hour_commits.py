@@ -2,7 +2,7 @@
 
 Every worker process takes the lock on files of its own and completes each with the counter
 increments of one log file for the same UTC hour: the fenced `TransactWriteItems` of
-`chalicelib/dynamodb_counters.py`. With K shards, a file's increments go to one of K items of
+`chalicelib/aws/dynamodb_counters.py`. With K shards, a file's increments go to one of K items of
 that hour (chosen per file, so one transaction still carries them all under the fence).
 
 On DynamoDB Local. It applies transactions one at a time and never answers
@@ -25,14 +25,14 @@ import boto3
 
 from benchmarks.wire import RequestCounter
 from chalicelib import composition
-from chalicelib.access_log.aggregate import HourTotals, increments
-from chalicelib.access_log.processor import shard_of
-from chalicelib.dynamodb_counters import FencedCounterCommit
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.model import ObjectRef
-from chalicelib.ports import Acquired, CounterIncrement, LeaseRequest, Release
-from s3once.local_servers import OFFLINE_CREDENTIALS, dynamodb_local
-from s3once.tables import create_aggregates_table, create_lock_table
+from chalicelib.aws.dynamodb_counters import FencedCounterCommit
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import Acquired, CounterIncrement, LeaseRequest, Release
+from chalicelib.processors.access_log.aggregate import HourTotals, increments
+from chalicelib.processors.access_log.processor import shard_of
+from s3once.aws.tables import create_aggregates_table, create_lock_table
+from s3once.local.servers import OFFLINE_CREDENTIALS, dynamodb_local
 
 WORKERS = (1, 2, 4, 8)
 SHARDS = (1, 4)  # 4: the default of ACCESS_LOG_SHARDS

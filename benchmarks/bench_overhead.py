@@ -26,8 +26,8 @@ import boto3
 
 from benchmarks.designs import DESIGNS, Design
 from benchmarks.wire import InstantDynamoDB, RecordedResponse, Recorder, RequestCounter
-from chalicelib.model import ObjectRef
-from s3once.local_servers import OFFLINE_CREDENTIALS, dynamodb_local
+from chalicelib.core.model import ObjectRef
+from s3once.local.servers import OFFLINE_CREDENTIALS, dynamodb_local
 
 PHASES = ("fresh", "duplicate")
 PEER = "Powertools idempotent_function"

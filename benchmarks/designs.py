@@ -22,14 +22,14 @@ from typing import Any
 import boto3
 
 from chalicelib import composition
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.events import ParsedEvent
-from chalicelib.logs import get_logger
-from chalicelib.model import IdempotencyScope, ObjectRef
-from chalicelib.ports import ProcessingResult, SystemClock, WorkContext
-from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
-from chalicelib.settings import DEFAULT_LEASE_SECONDS
-from s3once.tables import create_lock_table
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.core.logs import get_logger
+from chalicelib.core.model import IdempotencyScope, ObjectRef
+from chalicelib.core.ports import ProcessingResult, SystemClock, WorkContext
+from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
+from chalicelib.core.settings import DEFAULT_LEASE_SECONDS
+from chalicelib.routes.notifications import ParsedEvent
+from s3once.aws.tables import create_lock_table
 
 
 @dataclass

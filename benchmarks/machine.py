@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from s3once.local_servers import dynamodb_local_dir
+from s3once.local.servers import dynamodb_local_dir
 
 PACKAGES = ("boto3", "botocore", "chalice", "aws-lambda-powertools")
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.logs import configure_level, get_logger
-from chalicelib.ports import SystemClock
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.aws.s3_objects import S3ObjectStore
+from chalicelib.core.logs import configure_level, get_logger
+from chalicelib.core.ports import SystemClock
+from chalicelib.core.service import IdempotentPipeline, LeasePolicy
+from chalicelib.core.settings import DEFAULT_LEASE_SECONDS, Settings
 from chalicelib.processors import REGISTRY
 from chalicelib.processors.plugin import ConfiguredProcessor, Resources
-from chalicelib.s3_objects import S3ObjectStore
-from chalicelib.service import IdempotentPipeline, LeasePolicy
-from chalicelib.settings import DEFAULT_LEASE_SECONDS, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -100,10 +100,10 @@ def route_handlers_for(environ: Mapping[str, str]) -> RouteHandlers:
 def route_handlers(settings: Settings, processor: ConfiguredProcessor) -> RouteHandlers:
     """The routes around the same pipeline. Their modules are imported here, on the first event
     of a route, so that a cold start of the S3 notification handler does not pay for them."""
-    from chalicelib.aws_errors import SERVICE_ERRORS, describe, is_transient
+    from chalicelib.aws.retryable import SERVICE_ERRORS, describe, is_transient
+    from chalicelib.aws.s3_current import S3CurrentObjects
     from chalicelib.routes.delivery import ServiceErrors
     from chalicelib.routes.handlers import RouteHandlers
-    from chalicelib.s3_current import S3CurrentObjects
 
     session = boto3.session.Session()
     return RouteHandlers(

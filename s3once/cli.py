@@ -1,5 +1,5 @@
 """The `s3once` command: run the pipeline locally, create tables, report, and operate a stage
-(status, show, reprocess, backfill in `s3once.operate`)."""
+(status, show, reprocess, backfill in `s3once.commands.operate`)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from s3once import local_run
-from s3once.aws import Aws, AwsOptions, aws_errors
+from s3once.aws.session import Aws, AwsOptions, aws_errors
+from s3once.aws.tables import create_required_tables
+from s3once.commands.operate import backfill, reprocess, show, status
+from s3once.commands.report import read_totals, to_json, to_table, write_png
 from s3once.context import AWS_OPTIONS, Context, ProcessorName, aws_options
-from s3once.operate import backfill, reprocess, show, status
-from s3once.report import read_totals, to_json, to_table, write_png
+from s3once.local import runner as local_run
 from s3once.stage import use_project_code
-from s3once.tables import create_required_tables
 
 
 class Tool(click.Group):

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from s3once.aws import Aws, AwsOptions
+from s3once.aws.session import Aws, AwsOptions
 from s3once.stage import StageError, load_config, stage_environment
 
 F = TypeVar("F", bound=Callable[..., Any])

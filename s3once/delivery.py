@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol
 
-from s3once.aws import OperatorError
+from s3once.aws.session import OperatorError
 from s3once.s3_events import Upload, created_event
 
 SENT = "sent"  # the outcome of an asynchronous invocation: Lambda accepted the event
@@ -31,8 +31,8 @@ class Deliverer(Protocol):
 
 
 class LocalHandler:
-    """The handler in `workers` processes (`s3once.handler_worker`), each taking one event at a
-    time; `environment` is theirs alone (the stage's variables and the AWS settings)."""
+    """The handler in `workers` processes (`s3once.local.handler_worker`), each taking one event
+    at a time; `environment` is theirs alone (the stage's variables and the AWS settings)."""
 
     def __init__(
         self,
@@ -54,7 +54,7 @@ class LocalHandler:
 
     def _start(self) -> subprocess.Popen[str]:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "s3once.handler_worker"],
+            [sys.executable, "-m", "s3once.local.handler_worker"],
             cwd=self._project_dir,
             env=self._environment,
             stdin=subprocess.PIPE,

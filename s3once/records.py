@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from s3once.render import table
+from s3once.output import table
 
 SEPARATOR = "#"
 # What `status`, `show` and `backfill` read of a record, never the whole item.

@@ -19,7 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from s3once.local_servers import OFFLINE_CREDENTIALS, dynamodb_local, moto_server
+from s3once.local.servers import OFFLINE_CREDENTIALS, dynamodb_local, moto_server
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Real AWS event payloads (tests/fixtures/events/SOURCES.md says where each comes from).

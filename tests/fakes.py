@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO, TypeVar
 
-from chalicelib.errors import LockStoreError, ObjectNotFoundError
-from chalicelib.increments import checked_increments
-from chalicelib.model import LockRecord, LockStatus, ObjectRef
-from chalicelib.ports import (
+from chalicelib.core.errors import LockStoreError, ObjectNotFoundError
+from chalicelib.core.increments import checked_increments
+from chalicelib.core.model import LockRecord, LockStatus, ObjectRef
+from chalicelib.core.ports import (
     Acquired,
     Acquisition,
     CounterIncrement,

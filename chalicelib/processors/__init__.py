@@ -12,5 +12,5 @@ DEFAULT_PROCESSOR = "content-type"
 
 REGISTRY = ProcessorRegistry(default=DEFAULT_PROCESSOR)
 REGISTRY.register("content-type", "chalicelib.processors.content_type")
-REGISTRY.register("access-log", "chalicelib.access_log.plugin")
+REGISTRY.register("access-log", "chalicelib.processors.access_log.plugin")
 REGISTRY.register("checksum", "chalicelib.processors.checksum")

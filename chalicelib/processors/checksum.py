@@ -15,11 +15,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chalicelib.errors import ConfigurationError, PermanentProcessingError
-from chalicelib.model import ObjectRef
-from chalicelib.ports import ObjectStore, ProcessingResult, WorkContext
+from chalicelib.core.errors import ConfigurationError, PermanentProcessingError
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import ObjectStore, ProcessingResult, WorkContext
+from chalicelib.core.settings import required
 from chalicelib.processors.plugin import AwsAction, ObjectWriter, ProcessorPlugin, Resources
-from chalicelib.settings import required
 
 CHUNK_BYTES = 1024 * 1024  # memory stays bounded by one chunk, whatever the object's size
 DEFAULT_PREFIX = "checksums/"

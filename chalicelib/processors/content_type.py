@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib.logs import get_logger, log
-from chalicelib.model import ObjectRef
-from chalicelib.ports import ObjectStore, ProcessingResult, WorkContext
+from chalicelib.core.logs import get_logger, log
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import ObjectStore, ProcessingResult, WorkContext
 from chalicelib.processors.plugin import ProcessorPlugin, Resources, no_settings
 
 

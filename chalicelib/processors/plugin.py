@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from chalicelib.ports import ObjectStore, Processor, Release, Settled
+from chalicelib.core.ports import ObjectStore, Processor, Release, Settled
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.errors import ConfigurationError
+from chalicelib.core.errors import ConfigurationError
 from chalicelib.processors.plugin import ConfiguredProcessor, ProcessorPlugin, TableSpec
 
 PROCESSOR_VARIABLE = "PROCESSOR"

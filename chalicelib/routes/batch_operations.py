@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from chalicelib import event_fields
-from chalicelib.errors import InvalidEventError, S3OnceError
-from chalicelib.events import ParsedEvent
-from chalicelib.model import ObjectRef, Outcome
+from chalicelib.core.errors import InvalidEventError, S3OnceError
+from chalicelib.core.model import ObjectRef, Outcome
+from chalicelib.routes import fields as event_fields
 from chalicelib.routes.delivery import Delivery, Fate, ServiceErrors
+from chalicelib.routes.notifications import ParsedEvent
 
 SCHEMA_VERSIONS = ("1.0", "2.0")
 SUCCEEDED = "Succeeded"

@@ -11,9 +11,9 @@ import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from chalicelib.errors import IncompleteBatchError, S3OnceError
-from chalicelib.events import ParsedEvent
-from chalicelib.service import BatchSummary, Invocation
+from chalicelib.core.errors import IncompleteBatchError, S3OnceError
+from chalicelib.core.service import BatchSummary, Invocation
+from chalicelib.routes.notifications import ParsedEvent
 
 Handle = Callable[[ParsedEvent, Invocation], BatchSummary]
 
@@ -26,7 +26,7 @@ class Fate(enum.Enum):
 
 @dataclass(frozen=True)
 class ServiceErrors:
-    """What AWS calls raise, and how to tell a passing fault (see chalicelib.aws_errors)."""
+    """What AWS calls raise, and how to tell a passing fault (see chalicelib.aws.retryable)."""
 
     types: tuple[type[Exception], ...]
     is_transient: Callable[[BaseException], bool]

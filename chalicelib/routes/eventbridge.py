@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chalicelib import event_fields
-from chalicelib.errors import InvalidEventError
-from chalicelib.events import IgnoredRecord, ParsedEvent
-from chalicelib.model import ObjectRef
+from chalicelib.core.errors import InvalidEventError
+from chalicelib.core.model import ObjectRef
+from chalicelib.routes import fields as event_fields
+from chalicelib.routes.notifications import IgnoredRecord, ParsedEvent
 
 OBJECT_CREATED = "Object Created"
 # Paths the validators name a field by (they add the field's notification name: eTag, ...).

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib.events import ParsedEvent
-from chalicelib.logs import log
+from chalicelib.core.logs import log
+from chalicelib.core.service import Invocation
 from chalicelib.routes import batch_operations, sqs
 from chalicelib.routes.delivery import Delivery, Handle, ServiceErrors, deliver
 from chalicelib.routes.eventbridge import parse_eventbridge
-from chalicelib.service import Invocation
+from chalicelib.routes.notifications import ParsedEvent
 
 
 class RouteHandlers:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chalicelib.errors import ConfigurationError
+from chalicelib.core.errors import ConfigurationError
 
 DEFAULT_SQS_BATCH_SIZE = 10
 MAX_SQS_BATCH_SIZE = 10

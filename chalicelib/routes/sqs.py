@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.errors import IncompleteBatchError, InvalidEventError
-from chalicelib.events import ParsedEvent, parse_event
-from chalicelib.logs import log
+from chalicelib.core.errors import IncompleteBatchError, InvalidEventError
+from chalicelib.core.logs import log
 from chalicelib.routes.delivery import Delivery, Fate
 from chalicelib.routes.eventbridge import parse_eventbridge
+from chalicelib.routes.notifications import ParsedEvent, parse_event
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ class Stage:
         updated_ms: int | None = None,
     ) -> str:
         """A lock record as README "The lock table" lays it out."""
-        from s3once.listing import upload_pk
+        from s3once.aws.listing import upload_pk
 
         pk = upload_pk(upload, "content", PROCESSOR)
         now = int(time.time() * 1000)

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from s3once.listing import upload_pk
+from s3once.aws.listing import upload_pk
 from s3once.s3_events import Upload, put_upload
 from tests.cli.conftest import PROCESSOR, Stage, make_stage
 from tests.cli.lambda_recorder import lambda_recorder
@@ -193,7 +193,7 @@ def test_an_interrupted_backfill_resumes_without_redoing_anything_finished(
 def test_backfill_lookups_ask_again_for_unprocessed_keys_with_backoff() -> None:
     from botocore.stub import Stubber
 
-    from s3once.lock_reads import batch_get
+    from s3once.aws.lock_reads import batch_get
 
     client = boto3.client("dynamodb", region_name="us-east-1")
     keys = [{"pk": {"S": f"k{n}"}} for n in range(3)]

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from s3once.batch_jobs import JobRequest, job_summary, submit
+from s3once.aws.batch_jobs import JobRequest, job_summary, submit
 from s3once.s3_events import Upload, put_upload
 
 ACCOUNT = "123456789012"
@@ -102,7 +102,7 @@ def test_submit_with_versions_adds_the_version_column_and_nothing_to_do_writes_n
         assert submit(s3, s3control, iter([]), _request(s3_bucket)) == (0, None)
     assert s3.list_objects_v2(Bucket=s3_bucket).get("KeyCount", 0) == 0
 
-    from s3once.batch_jobs import manifest_csv
+    from s3once.aws.batch_jobs import manifest_csv
 
     line = manifest_csv([Upload(s3_bucket, "k 1", "e", 1, "v-3")], with_versions=True)
     assert line == f"{s3_bucket},k%201,v-3\n"

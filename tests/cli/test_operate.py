@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from s3once.listing import upload_pk
+from s3once.aws.listing import upload_pk
 from tests.cli.conftest import PROCESSOR, Stage
 from tests.cli.lambda_recorder import lambda_recorder
 

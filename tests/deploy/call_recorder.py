@@ -19,8 +19,8 @@ from typing import Any
 import botocore.session
 import pytest
 
+from chalicelib.core.settings import Settings
 from chalicelib.processors import DEFAULT_PROCESSOR
-from chalicelib.settings import Settings
 
 CALL_LOG = "CALL_LOG"
 _PROJECT_DIR = Path(__file__).resolve().parents[2]

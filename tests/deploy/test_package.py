@@ -69,7 +69,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     project = copy_project(tmp_path_factory.mktemp("project"))
     stale = project / STALE
     stale.parent.mkdir()
-    py_compile.compile(str(project / "chalicelib" / "keys.py"), cfile=str(stale))
+    py_compile.compile(str(project / "chalicelib" / "core" / "keys.py"), cfile=str(stale))
     out = tmp_path_factory.mktemp("build")
     first = build(project, out / "first")
     second = build(project, out / "second")
@@ -125,8 +125,8 @@ def test_the_package_stays_small_without_vendored_dependencies(
 def test_a_vendored_library_or_stray_file_is_reported() -> None:
     names = [
         "app.py",
-        "chalicelib/keys.py",
-        f"chalicelib/__pycache__/keys.{CACHE_TAG}.pyc",
+        "chalicelib/core/keys.py",
+        f"chalicelib/core/__pycache__/keys.{CACHE_TAG}.pyc",
         "boto3/__init__.py",
         "aws_lambda_powertools/__init__.py",
         "chalicelib/notes.txt",

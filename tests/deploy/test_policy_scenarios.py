@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from chalicelib.processors import REGISTRY
+from s3once.aws.tables import create_required_tables
 from s3once.s3_events import Upload, created_event, put_upload
-from s3once.tables import create_required_tables
 from tests.access_log_data import log_bytes, requests
 from tests.conftest import unique_name
 from tests.route_events import batch_of, eventbridge_created

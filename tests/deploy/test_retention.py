@@ -13,7 +13,7 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-from chalicelib.settings import DEFAULT_RECORD_TTL_DAYS
+from chalicelib.core.settings import DEFAULT_RECORD_TTL_DAYS
 from tests.deploy.stages import PROJECT_DIR, Stage, load_stages
 
 SECONDS_PER_DAY = 86_400

@@ -23,8 +23,8 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from s3once.aws.tables import create_lock_table
 from s3once.stage import stage_environment
-from s3once.tables import create_lock_table
 from tests.conftest import PROJECT_DIR, unique_name
 
 STAGE = "dev"
@@ -117,7 +117,7 @@ def dev_stage(
     """The dev stage's bucket, output buckets and tables on the local servers, for tests written
     as Chalice documents them: `Client(app, stage_name="dev")`, from the project directory."""
     from chalicelib.processors import REGISTRY
-    from s3once.tables import create_required_tables
+    from s3once.aws.tables import create_required_tables
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local_url)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from s3once.report import read_totals
+from s3once.aws.tables import create_aggregates_table
+from s3once.commands.report import read_totals
 from s3once.s3_events import created_event, put_upload
-from s3once.tables import create_aggregates_table
 from tests.access_log_data import SAMPLES_START, log_bytes, requests, truth
 from tests.conftest import PROJECT_DIR, unique_name
 from tests.conftest import run_s3once as s3once

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.errors import IncompleteBatchError
-from s3once.report import read_totals
+from chalicelib.core.errors import IncompleteBatchError
+from s3once.aws.tables import create_aggregates_table
+from s3once.commands.report import read_totals
 from s3once.s3_events import created_event, put_upload
-from s3once.tables import create_aggregates_table
 from tests.access_log_data import log_bytes, requests, truth
 from tests.conftest import unique_name
 from tests.e2e.conftest import AppUnderTest

@@ -10,7 +10,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.errors import ConfigurationError
+from chalicelib.core.errors import ConfigurationError
 from tests.conftest import unique_name
 from tests.e2e.conftest import write_stage
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError
+from chalicelib.core.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
 from tests.conftest import unique_name
 from tests.e2e.conftest import AppUnderTest

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError
+from chalicelib.core.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
 from tests.conftest import PROJECT_DIR
 from tests.e2e.conftest import AppUnderTest

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.errors import IncompleteBatchError
+from chalicelib.core.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
 from tests.e2e.conftest import AppUnderTest
 from tests.faults import (

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError
+from chalicelib.core.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
 from tests.conftest import unique_name
 from tests.e2e.conftest import AppUnderTest
@@ -146,7 +146,7 @@ def test_removed_and_test_events_change_nothing(make_app: MakeApp) -> None:
 
 
 def test_a_malformed_event_raises_a_clear_error(make_app: MakeApp) -> None:
-    from chalicelib.errors import InvalidEventError
+    from chalicelib.core.errors import InvalidEventError
 
     app = make_app()
     with pytest.raises(InvalidEventError, match=r"Records\[0\]\.s3 is missing"):
@@ -158,8 +158,8 @@ def test_a_busy_record_fails_the_invocation_after_processing_the_others(make_app
     held = put_upload(app.s3, app.bucket, "held.txt", b"h", "text/plain")
     free = put_upload(app.s3, app.bucket, "free.txt", b"f", "text/plain")
     # Another invocation holds "held.txt" with a live lease: its lock item says so.
-    from chalicelib.keys import idempotency_key
-    from chalicelib.model import IdempotencyScope, ObjectRef
+    from chalicelib.core.keys import idempotency_key
+    from chalicelib.core.model import IdempotencyScope, ObjectRef
 
     pk = idempotency_key(
         ObjectRef(app.bucket, "held.txt", etag=held.etag), IdempotencyScope.CONTENT, "content-type"

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from chalice.local import LambdaContext
 
-from chalicelib.errors import IncompleteBatchError
-from chalicelib.logs import LOGGER_NAME, JsonFormatter, get_logger
+from chalicelib.core.errors import IncompleteBatchError
+from chalicelib.core.logs import LOGGER_NAME, JsonFormatter, get_logger
 from s3once.s3_events import Upload, created_event, put_upload
 from tests.e2e.conftest import AppUnderTest
 from tests.e2e.routes_app import BATCH_FUNCTION, EVENTBRIDGE_FUNCTION, SQS_FUNCTION

@@ -7,8 +7,8 @@ from typing import Any
 
 import boto3
 
-from chalicelib.keys import idempotency_key
-from chalicelib.model import IdempotencyScope, ObjectRef
+from chalicelib.core.keys import idempotency_key
+from chalicelib.core.model import IdempotencyScope, ObjectRef
 from s3once.s3_events import created_event, put_upload
 from tests.conftest import unique_name
 from tests.e2e.conftest import AppUnderTest

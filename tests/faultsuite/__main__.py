@@ -14,8 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from s3once.local_servers import OFFLINE_CREDENTIALS, dynamodb_local
-from s3once.tables import create_lock_table
+from s3once.aws.tables import create_lock_table
+from s3once.local.servers import OFFLINE_CREDENTIALS, dynamodb_local
 from tests.faultsuite.suite import Tally, describe, run_many, summary
 from tests.faultsuite.world import Stack
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from s3once.tables import create_lock_table
+from s3once.aws.tables import create_lock_table
 from tests.conftest import unique_name
 from tests.faultsuite.world import Stack, quiet_crashes_in_threads
 

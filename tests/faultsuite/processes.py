@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.errors import IncompleteBatchError
-from chalicelib.events import parse_event
-from chalicelib.service import Invocation
+from chalicelib.core.errors import IncompleteBatchError
+from chalicelib.core.service import Invocation
+from chalicelib.routes.notifications import parse_event
 from tests.faultsuite.faults import Call, FaultInjector, SimulatedCrash
 from tests.faultsuite.schedule import PROCESS_KILL, Intensity, generate, invocation_plan
 from tests.faultsuite.world import (

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chalicelib.errors import IncompleteBatchError
-from chalicelib.events import parse_event
-from chalicelib.keys import idempotency_key
-from chalicelib.model import IdempotencyScope
-from chalicelib.service import Invocation
+from chalicelib.core.errors import IncompleteBatchError
+from chalicelib.core.keys import idempotency_key
+from chalicelib.core.model import IdempotencyScope
+from chalicelib.core.service import Invocation
+from chalicelib.routes.notifications import parse_event
 from tests.faultsuite.faults import Call, FaultInjector, SimulatedCrash
 from tests.faultsuite.processes import run_in_process
 from tests.faultsuite.schedule import (

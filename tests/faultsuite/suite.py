@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from s3once.report import read_totals
+from s3once.commands.report import read_totals
 from tests.faultsuite.invariants import Violation, check
 from tests.faultsuite.runner import Runner, Trace
 from tests.faultsuite.schedule import ACCESS_LOG, Intensity, generate

@@ -196,7 +196,7 @@ def test_a_seed_replays_the_same_schedule_and_faults() -> None:
 def test_a_lost_answer_applies_the_write_and_botocore_resends_it(
     dynamodb_local_url: str, tmp_path: Path
 ) -> None:
-    from s3once.tables import create_lock_table
+    from s3once.aws.tables import create_lock_table
 
     stack = Stack(dynamodb_local_url, "b", unique_name("locks"), "", str(tmp_path / "clock"))
     client = stack.client()

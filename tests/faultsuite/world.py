@@ -26,15 +26,15 @@ import boto3
 from botocore.config import Config
 from botocore.retries.standard import ExponentialBackoff
 
-from chalicelib.access_log.processor import AccessLogProcessor
-from chalicelib.dynamodb_counters import FencedCounterCommit
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.model import IdempotencyScope, ObjectRef
-from chalicelib.ports import ObjectStore, ProcessingResult, Processor, WorkContext
+from chalicelib.aws.dynamodb_counters import FencedCounterCommit
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.core.model import IdempotencyScope, ObjectRef
+from chalicelib.core.ports import ObjectStore, ProcessingResult, Processor, WorkContext
+from chalicelib.core.service import IdempotentPipeline, LeasePolicy
+from chalicelib.processors.access_log.processor import AccessLogProcessor
 from chalicelib.processors.content_type import ContentTypeProcessor
-from chalicelib.service import IdempotentPipeline, LeasePolicy
+from s3once.aws.tables import create_aggregates_table, create_lock_table
 from s3once.s3_events import Upload, created_event
-from s3once.tables import create_aggregates_table, create_lock_table
 from tests.fakes import FakeObjectStore
 from tests.faultsuite.faults import FaultInjector
 from tests.faultsuite.schedule import (
@@ -241,7 +241,7 @@ def new_stack(dynamodb_url: str, workdir: Path, lock_table: str | None = None) -
 
 def expected_result(schedule: Schedule, bucket: str, index: int) -> dict[str, Any]:
     """What the processor returns for object `index` when nothing goes wrong."""
-    from chalicelib.ports import UnguardedWork
+    from chalicelib.core.ports import UnguardedWork
 
     spec = schedule.objects[index]
     ref = object_refs(schedule, bucket)[index]._replace(

@@ -27,17 +27,17 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.access_log.processor import AccessLogProcessor
-from chalicelib.dynamodb_counters import FencedCounterCommit
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.errors import IncompleteBatchError
-from chalicelib.events import parse_event
-from chalicelib.model import IdempotencyScope
-from chalicelib.s3_objects import S3ObjectStore
-from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
-from s3once.report import read_totals
+from chalicelib.aws.dynamodb_counters import FencedCounterCommit
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.aws.s3_objects import S3ObjectStore
+from chalicelib.core.errors import IncompleteBatchError
+from chalicelib.core.model import IdempotencyScope
+from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
+from chalicelib.processors.access_log.processor import AccessLogProcessor
+from chalicelib.routes.notifications import parse_event
+from s3once.aws.tables import create_aggregates_table, create_lock_table
+from s3once.commands.report import read_totals
 from s3once.s3_events import Upload, created_event, put_upload
-from s3once.tables import create_aggregates_table, create_lock_table
 from tests.access_log_data import Request, log_bytes, truth
 from tests.conftest import unique_name
 

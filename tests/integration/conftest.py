@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from s3once.tables import create_lock_table
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from s3once.aws.tables import create_lock_table
 from tests.conftest import DYNAMODB_SERVERS, unique_name
 from tests.fakes import InMemoryLockRepository
 

@@ -262,9 +262,9 @@ def test_a_takeover_finishes_a_partial_commit_from_the_stored_plan_whatever_beca
 
 
 def test_completing_without_increments_still_costs_one_request(stack: Stack) -> None:
-    from chalicelib.dynamodb_counters import FencedCounterCommit
-    from chalicelib.dynamodb_lock import DynamoDBLockRepository
-    from chalicelib.ports import Release
+    from chalicelib.aws.dynamodb_counters import FencedCounterCommit
+    from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+    from chalicelib.core.ports import Release
 
     client = stack.dynamodb()
     calls: list[str] = []
@@ -282,8 +282,8 @@ def test_completing_without_increments_still_costs_one_request(stack: Stack) -> 
 def test_an_unknown_table_error_propagates_instead_of_losing_the_lease(stack: Stack) -> None:
     from botocore.exceptions import ClientError
 
-    from chalicelib.dynamodb_counters import FencedCounterCommit
-    from chalicelib.ports import CounterIncrement, Release
+    from chalicelib.aws.dynamodb_counters import FencedCounterCommit
+    from chalicelib.core.ports import CounterIncrement, Release
 
     client = boto3.client("dynamodb", endpoint_url=stack.dynamodb_url)
     commit = FencedCounterCommit(client, stack.lock_table, "no-such-table")

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.dynamodb_counters import FencedCounterCommit
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.errors import CommitTooLargeError, PermanentProcessingError
-from chalicelib.model import ObjectRef
-from chalicelib.ports import CounterIncrement, LeaseRequest, Release
-from s3once.tables import create_aggregates_table, create_lock_table
+from chalicelib.aws.dynamodb_counters import FencedCounterCommit
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.core.errors import CommitTooLargeError, PermanentProcessingError
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import CounterIncrement, LeaseRequest, Release
+from s3once.aws.tables import create_aggregates_table, create_lock_table
 from tests.conftest import unique_name
 from tests.integration.conftest import dynamodb_client
 

@@ -11,9 +11,9 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.model import ObjectRef
-from chalicelib.ports import Acquired, LeaseRequest, Refused, Release, Settled
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import Acquired, LeaseRequest, Refused, Release, Settled
 from tests.faults import LOST, THROTTLED_HERE, faults_below_botocore
 
 NOW = 1_700_000_000_000

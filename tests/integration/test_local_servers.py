@@ -14,7 +14,7 @@ from tests.conftest import PROJECT_DIR
 
 STARTER = """
 import time
-from s3once.local_servers import dynamodb_local
+from s3once.local.servers import dynamodb_local
 with dynamodb_local() as url:
     print(url, flush=True)
     time.sleep(120)

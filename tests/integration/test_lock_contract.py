@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.model import LockStatus, ObjectRef
-from chalicelib.ports import Acquired, LeaseRequest, Refused, Release, Settled
+from chalicelib.core.model import LockStatus, ObjectRef
+from chalicelib.core.ports import Acquired, LeaseRequest, Refused, Release, Settled
 
 NOW = 1_700_000_000_000
 LEASE = 60_000

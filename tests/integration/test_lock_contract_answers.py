@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from chalicelib.dynamodb_counters import FencedCounterCommit
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.errors import CommitTooLargeError
-from chalicelib.model import LockStatus
-from chalicelib.ports import Acquired, CounterIncrement, Refused, Settled
-from s3once.tables import create_aggregates_table, create_lock_table
+from chalicelib.aws.dynamodb_counters import FencedCounterCommit
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.core.errors import CommitTooLargeError
+from chalicelib.core.model import LockStatus
+from chalicelib.core.ports import Acquired, CounterIncrement, Refused, Settled
+from s3once.aws.tables import create_aggregates_table, create_lock_table
 from tests.conftest import DYNAMODB_SERVERS, unique_name
 from tests.fakes import LostAnswers
 from tests.faults import LOST, PASS, THROTTLED_HERE, SendFaults, faults_below_botocore

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import boto3
 import pytest
 
+from chalicelib.aws.s3_objects import S3ObjectStore
 from chalicelib.processors.plugin import ObjectWriter
-from chalicelib.s3_objects import S3ObjectStore
 from tests.fakes import FakeObjectStore
 
 Writer = tuple[ObjectWriter, str, Callable[[str], bytes]]

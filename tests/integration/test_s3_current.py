@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.errors import ObjectNotFoundError
-from chalicelib.events import parse_event
-from chalicelib.s3_current import S3CurrentObjects
+from chalicelib.aws.s3_current import S3CurrentObjects
+from chalicelib.core.errors import ObjectNotFoundError
+from chalicelib.routes.notifications import parse_event
 from s3once.s3_events import created_event, put_upload
 from tests.unit.routes_world import FakeLocator
 

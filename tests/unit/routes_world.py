@@ -8,14 +8,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aws_errors import SERVICE_ERRORS, describe, is_transient
-from chalicelib.errors import ObjectNotFoundError
-from chalicelib.keys import idempotency_key
-from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
-from chalicelib.ports import Acquisition, LeaseRequest
+from chalicelib.aws.retryable import SERVICE_ERRORS, describe, is_transient
+from chalicelib.core.errors import ObjectNotFoundError
+from chalicelib.core.keys import idempotency_key
+from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef
+from chalicelib.core.ports import Acquisition, LeaseRequest
+from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
 from chalicelib.routes.delivery import ServiceErrors
 from chalicelib.routes.handlers import RouteHandlers
-from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 
 INVOCATION = Invocation("req-1", remaining_ms=30_000)

@@ -10,15 +10,15 @@ from typing import BinaryIO
 
 import pytest
 
-from chalicelib.errors import (
+from chalicelib.core.errors import (
     ConfigurationError,
     IncompleteBatchError,
     LeaseLostError,
     PermanentProcessingError,
 )
-from chalicelib.events import ParsedEvent
-from chalicelib.model import IdempotencyScope, ObjectRef
-from chalicelib.ports import UnguardedWork
+from chalicelib.core.model import IdempotencyScope, ObjectRef
+from chalicelib.core.ports import UnguardedWork
+from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
 from chalicelib.processors import REGISTRY
 from chalicelib.processors.checksum import (
     CHUNK_BYTES,
@@ -27,7 +27,7 @@ from chalicelib.processors.checksum import (
     ChecksumSettings,
     sidecar_key,
 )
-from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
+from chalicelib.routes.notifications import ParsedEvent
 from tests.fakes import FakeClock, FakeObjectStore, InMemoryLockRepository
 
 SETTINGS = ChecksumSettings(bucket_name="sidecars", prefix="checksums/")

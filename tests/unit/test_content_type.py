@@ -7,10 +7,10 @@ import logging
 
 import pytest
 
-from chalicelib.errors import ObjectNotFoundError
-from chalicelib.logs import JsonFormatter
-from chalicelib.model import ObjectRef
-from chalicelib.ports import UnguardedWork
+from chalicelib.core.errors import ObjectNotFoundError
+from chalicelib.core.logs import JsonFormatter
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import UnguardedWork
 from chalicelib.processors.content_type import ContentTypeProcessor
 from tests.fakes import FakeObjectStore
 

@@ -9,10 +9,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.dynamodb_lock import DynamoDBLockRepository
-from chalicelib.errors import ConfigurationError, LockStoreError
-from chalicelib.model import ObjectRef
-from chalicelib.ports import CounterIncrement, LeaseRequest, Release
+from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.core.errors import ConfigurationError, LockStoreError
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import CounterIncrement, LeaseRequest, Release
 
 LEASE = LeaseRequest("pk-1", ObjectRef("uploads", "k", etag="e"), "req-1", 1_000, 2_000, 3)
 

@@ -9,7 +9,7 @@ from boto3.dynamodb.types import TypeSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.dynamodb_values import attribute_value
+from chalicelib.aws.dynamodb_values import attribute_value
 
 SCALARS = st.one_of(
     st.text(),

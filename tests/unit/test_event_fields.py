@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib import event_fields as fields
-from chalicelib.errors import InvalidEventError
+from chalicelib.core.errors import InvalidEventError
+from chalicelib.routes import fields
 
 WHERE = "Records[3].s3.object"
 

@@ -15,10 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.errors import InvalidEventError
-from chalicelib.events import parse_event
-from chalicelib.keys import MAX_PK_BYTES, idempotency_key
-from chalicelib.model import IdempotencyScope
+from chalicelib.core.errors import InvalidEventError
+from chalicelib.core.keys import MAX_PK_BYTES, idempotency_key
+from chalicelib.core.model import IdempotencyScope
+from chalicelib.routes.notifications import parse_event
 from s3once.s3_events import Upload, created_event
 from tests.conftest import FIXTURES_DIR
 

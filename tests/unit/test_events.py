@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import InvalidEventError
-from chalicelib.events import MAX_SQS_BODY_CHARS, parse_event
-from chalicelib.model import ObjectRef
+from chalicelib.core.errors import InvalidEventError
+from chalicelib.core.model import ObjectRef
+from chalicelib.routes.notifications import MAX_SQS_BODY_CHARS, parse_event
 from s3once.s3_events import Upload, created_event, created_record
 from tests.conftest import FIXTURES_DIR, PROJECT_DIR
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.errors import InvalidEventError
-from chalicelib.keys import (
+from chalicelib.core.errors import InvalidEventError
+from chalicelib.core.keys import (
     BUCKET_BYTES,
     KEY_BYTES,
     MAX_PK_BYTES,
@@ -20,7 +20,7 @@ from chalicelib.keys import (
     idempotency_key,
     unquoted_etag,
 )
-from chalicelib.model import IdempotencyScope, ObjectRef
+from chalicelib.core.model import IdempotencyScope, ObjectRef
 
 # The separator, its escapes, the digest mark, quotes and lone surrogates are over-weighted so
 # that the tricky cases are tried often; any other character may appear too.

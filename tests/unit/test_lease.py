@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from chalicelib.errors import LeaseLostError
-from chalicelib.keys import idempotency_key
-from chalicelib.lease import LeaseKeeper, LeasePolicy
-from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
-from chalicelib.ports import Acquired, LeaseRequest, Release, Settled, WorkContext
+from chalicelib.core.errors import LeaseLostError
+from chalicelib.core.keys import idempotency_key
+from chalicelib.core.lease import LeaseKeeper, LeasePolicy
+from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef
+from chalicelib.core.ports import Acquired, LeaseRequest, Release, Settled, WorkContext
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 from tests.unit.test_service import OBJ, World, handle, outcomes
 

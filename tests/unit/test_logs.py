@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from chalicelib.errors import ConfigurationError
-from chalicelib.logs import (
+from chalicelib.core.errors import ConfigurationError
+from chalicelib.core.logs import (
     HANDLER_NAME,
     configure_level,
     get_logger,

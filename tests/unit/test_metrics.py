@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError, InvalidEventError
-from chalicelib.events import ParsedEvent
-from chalicelib.logs import request_context
-from chalicelib.model import IdempotencyScope, ObjectRef
-from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
+from chalicelib.core.errors import IncompleteBatchError, InvalidEventError
+from chalicelib.core.logs import request_context
+from chalicelib.core.model import IdempotencyScope, ObjectRef
+from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
+from chalicelib.routes.notifications import ParsedEvent
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 
 UNITS = {"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Count"}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.errors import ConfigurationError
+from chalicelib.core.errors import ConfigurationError
 from chalicelib.processors import DEFAULT_PROCESSOR, REGISTRY
 from chalicelib.processors.plugin import ProcessorPlugin, no_settings
 from chalicelib.processors.registry import ProcessorRegistry

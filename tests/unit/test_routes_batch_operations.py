@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import InvalidEventError, PermanentProcessingError
-from chalicelib.model import LockStatus, ObjectRef
-from s3once.batch_jobs import manifest_csv
+from chalicelib.core.errors import InvalidEventError, PermanentProcessingError
+from chalicelib.core.model import LockStatus, ObjectRef
+from s3once.aws.batch_jobs import manifest_csv
 from s3once.s3_events import Upload
 from tests.route_events import batch_invocation, batch_task, fixture
 from tests.unit.routes_world import INVOCATION, RouteWorld, client_error

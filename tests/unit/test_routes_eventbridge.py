@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError, InvalidEventError
-from chalicelib.events import parse_event
-from chalicelib.keys import idempotency_key
-from chalicelib.model import IdempotencyScope, ObjectRef
+from chalicelib.core.errors import IncompleteBatchError, InvalidEventError
+from chalicelib.core.keys import idempotency_key
+from chalicelib.core.model import IdempotencyScope, ObjectRef
 from chalicelib.routes.eventbridge import parse_eventbridge
+from chalicelib.routes.notifications import parse_event
 from chalicelib.routes.settings import eventbridge_pattern
 from s3once.s3_events import Upload, created_event
 from tests.route_events import EVENT_TIME, eventbridge_created, fixture

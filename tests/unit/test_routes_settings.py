@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from chalicelib.aws_errors import describe, is_transient
-from chalicelib.errors import ConfigurationError
+from chalicelib.aws.retryable import describe, is_transient
+from chalicelib.core.errors import ConfigurationError
 from chalicelib.routes.settings import RouteSettings
 from tests.unit.routes_world import client_error
 

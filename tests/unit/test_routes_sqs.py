@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError, InvalidEventError
-from chalicelib.events import parse_event
-from chalicelib.model import LockStatus, ObjectRef
+from chalicelib.core.errors import IncompleteBatchError, InvalidEventError
+from chalicelib.core.model import LockStatus, ObjectRef
+from chalicelib.routes.notifications import parse_event
 from s3once.s3_events import Upload, created_event
 from tests.route_events import eventbridge_created, fixture, sqs_batch, sqs_message
 from tests.unit.routes_world import INVOCATION, RouteWorld, client_error

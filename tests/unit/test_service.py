@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import IncompleteBatchError, ObjectNotFoundError
-from chalicelib.events import IgnoredRecord, ParsedEvent
-from chalicelib.keys import idempotency_key
-from chalicelib.logs import JsonFormatter
-from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
-from chalicelib.ports import Acquired, Acquisition, LeaseRequest, Processor, Release, Settled
-from chalicelib.service import IdempotentPipeline, Invocation, LeasePolicy
+from chalicelib.core.errors import IncompleteBatchError, ObjectNotFoundError
+from chalicelib.core.keys import idempotency_key
+from chalicelib.core.logs import JsonFormatter
+from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef
+from chalicelib.core.ports import Acquired, Acquisition, LeaseRequest, Processor, Release, Settled
+from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
+from chalicelib.routes.notifications import IgnoredRecord, ParsedEvent
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 
 LEASE_S = 60

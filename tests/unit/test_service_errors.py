@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import CommitTooLargeError, IncompleteBatchError, InvalidEventError
-from chalicelib.events import ParsedEvent
-from chalicelib.keys import idempotency_key
-from chalicelib.model import IdempotencyScope, LockStatus, ObjectRef
-from chalicelib.ports import CounterIncrement, Release, Settled
-from chalicelib.service import Invocation
+from chalicelib.core.errors import CommitTooLargeError, IncompleteBatchError, InvalidEventError
+from chalicelib.core.keys import idempotency_key
+from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef
+from chalicelib.core.ports import CounterIncrement, Release, Settled
+from chalicelib.core.service import Invocation
+from chalicelib.routes.notifications import ParsedEvent
 from tests.fakes import FakeProcessor, InMemoryLockRepository, LostAnswers, StoredLock
 from tests.unit.test_service import OBJ, OTHER, World, handle, outcomes
 

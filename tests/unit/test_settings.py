@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from chalicelib.errors import ConfigurationError
-from chalicelib.model import IdempotencyScope
-from chalicelib.settings import Settings
+from chalicelib.core.errors import ConfigurationError
+from chalicelib.core.model import IdempotencyScope
+from chalicelib.core.settings import Settings
 from tests.conftest import PROJECT_DIR
 
 REQUIRED = {"APP_BUCKET_NAME": "uploads", "LOCK_TABLE_NAME": "locks"}
@@ -101,7 +101,7 @@ def test_importing_the_app_reads_only_the_bucket_and_loads_no_processor() -> Non
             sys.executable,
             "-c",
             "import sys, app; print(sorted(m for m in sys.modules if 'processors.' in m"
-            " or m.startswith('chalicelib.access_log') or m == 'boto3'))",
+            " or m.startswith('chalicelib.processors.access_log') or m == 'boto3'))",
         ],
         cwd=PROJECT_DIR,
         env={k: v for k, v in os.environ.items() if k != "LOCK_TABLE_NAME"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from chalicelib.access_log.formats import LogEntry, LogFormat
+from chalicelib.processors.access_log.formats import LogEntry, LogFormat
 
 # A quoted field may contain escaped quotes: Apache writes \" and nginx writes \x22.
 _QUOTED = rb'"(?:[^"\\]|\\.)*"'

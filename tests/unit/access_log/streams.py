@@ -8,10 +8,10 @@ import io
 import logging
 from typing import BinaryIO
 
-from chalicelib.access_log.processor import AccessLogProcessor
-from chalicelib.access_log.settings import AccessLogSettings
-from chalicelib.model import ObjectRef
-from chalicelib.ports import ObjectMetadata, ProcessingResult, UnguardedWork, WorkContext
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import ObjectMetadata, ProcessingResult, UnguardedWork, WorkContext
+from chalicelib.processors.access_log.processor import AccessLogProcessor
+from chalicelib.processors.access_log.settings import AccessLogSettings
 from tests.access_log_data import GzipBomb, Request, combined_line
 
 UPLOAD = datetime.datetime(2026, 3, 10, 12, 30, tzinfo=datetime.UTC)

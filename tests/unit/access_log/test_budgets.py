@@ -13,17 +13,17 @@ import tracemalloc
 
 import pytest
 
-from chalicelib.access_log import aggregate
-from chalicelib.access_log.aggregate import HourTotals
-from chalicelib.access_log.formats import MIN_LINE_BYTES, PATTERNS, LogFormat
-from chalicelib.access_log.processor import CHECK_EVERY_LINES, AccessLogProcessor
-from chalicelib.access_log.reader import READ_BUFFER_BYTES
-from chalicelib.access_log.settings import MIB, RATIO_FREE_BYTES, AccessLogSettings
-from chalicelib.errors import (
+from chalicelib.core.errors import (
     InflationLimitError,
     LeaseLostError,
     PermanentProcessingError,
 )
+from chalicelib.processors.access_log import aggregate
+from chalicelib.processors.access_log.aggregate import HourTotals
+from chalicelib.processors.access_log.formats import MIN_LINE_BYTES, PATTERNS, LogFormat
+from chalicelib.processors.access_log.processor import CHECK_EVERY_LINES, AccessLogProcessor
+from chalicelib.processors.access_log.reader import READ_BUFFER_BYTES
+from chalicelib.processors.access_log.settings import MIB, RATIO_FREE_BYTES, AccessLogSettings
 from tests.access_log_data import GzipBomb, log_bytes, requests, truth
 from tests.unit.access_log.streams import (
     GOOD,

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.access_log.aggregate import HourTotals, increments
-from chalicelib.dynamodb_counters import CONFLICT_RETRIES, FencedCounterCommit
-from chalicelib.model import JsonValue
-from chalicelib.ports import Release
+from chalicelib.aws.dynamodb_counters import CONFLICT_RETRIES, FencedCounterCommit
+from chalicelib.core.model import JsonValue
+from chalicelib.core.ports import Release
+from chalicelib.processors.access_log.aggregate import HourTotals, increments
 
 HOURS = ("2026-03-01T00", "2026-03-01T01")
 

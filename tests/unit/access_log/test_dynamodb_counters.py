@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
-from chalicelib.dynamodb_counters import FencedCounterCommit
-from chalicelib.ports import CounterIncrement, Release, Settled
+from chalicelib.aws.dynamodb_counters import FencedCounterCommit
+from chalicelib.core.ports import CounterIncrement, Release, Settled
 
 RELEASE = Release(
     pk="p",
@@ -100,8 +100,8 @@ def test_the_lock_action_comes_first_and_is_conditional_on_the_fence(stubbed: An
 
 
 def test_a_plan_survives_its_encoding() -> None:
-    from chalicelib.dynamodb_counters import Plan
-    from chalicelib.ports import CounterIncrement
+    from chalicelib.aws.dynamodb_counters import Plan
+    from chalicelib.core.ports import CounterIncrement
 
     plan = Plan(
         (CounterIncrement("2026-03-01T00", {"requests": 3, "status_200": 3}),),
@@ -113,9 +113,9 @@ def test_a_plan_survives_its_encoding() -> None:
 def test_a_plan_too_large_for_a_lock_record_is_refused_by_name() -> None:
     import random
 
-    from chalicelib.dynamodb_counters import Plan
-    from chalicelib.errors import CommitTooLargeError
-    from chalicelib.ports import CounterIncrement
+    from chalicelib.aws.dynamodb_counters import Plan
+    from chalicelib.core.errors import CommitTooLargeError
+    from chalicelib.core.ports import CounterIncrement
 
     noise = random.Random(0)
     increments = tuple(
@@ -135,7 +135,7 @@ def test_resuming_a_record_whose_fence_moved_on_is_a_lost_lease(stubbed: Any) ->
 
 
 def test_resuming_a_record_without_a_stored_plan_is_refused_by_name(stubbed: Any) -> None:
-    from chalicelib.errors import LockStoreError
+    from chalicelib.core.errors import LockStoreError
 
     commit, stubber, _ = stubbed
     stubber.add_response(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.access_log.formats import LineParser, LogEntry, LogFormat, detect_format
+from chalicelib.processors.access_log.formats import LineParser, LogEntry, LogFormat, detect_format
 
 S3_OWNER = b"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
 S3_LINE = (

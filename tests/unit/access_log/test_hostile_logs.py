@@ -8,14 +8,14 @@ import logging
 
 import pytest
 
-from chalicelib.access_log.processor import AccessLogProcessor
-from chalicelib.access_log.settings import MIB, AccessLogSettings
-from chalicelib.errors import (
+from chalicelib.core.errors import (
     HourOutOfWindowError,
     PermanentProcessingError,
     TooManyHoursError,
 )
-from chalicelib.ports import UnguardedWork
+from chalicelib.core.ports import UnguardedWork
+from chalicelib.processors.access_log.processor import AccessLogProcessor
+from chalicelib.processors.access_log.settings import MIB, AccessLogSettings
 from tests.access_log_data import Request, combined_line, log_bytes, requests
 from tests.unit.access_log.streams import (
     GOOD,

@@ -12,18 +12,18 @@ from collections.abc import Iterable
 
 import pytest
 
-from chalicelib.access_log.aggregate import HourTotals, hour_of_item
-from chalicelib.access_log.formats import (
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import UnguardedWork
+from chalicelib.processors.access_log.aggregate import HourTotals, hour_of_item
+from chalicelib.processors.access_log.formats import (
     MAX_BYTES_DIGITS,
     MIN_YEAR,
     LineParser,
     LogEntry,
     LogFormat,
 )
-from chalicelib.access_log.processor import AccessLogProcessor
-from chalicelib.access_log.settings import AccessLogSettings
-from chalicelib.model import ObjectRef
-from chalicelib.ports import UnguardedWork
+from chalicelib.processors.access_log.processor import AccessLogProcessor
+from chalicelib.processors.access_log.settings import AccessLogSettings
 from tests.fakes import FakeObjectStore
 from tests.unit.access_log.fuzz_lines import fuzzed_lines
 from tests.unit.access_log.reference_parser import ReferenceParser

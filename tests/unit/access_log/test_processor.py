@@ -8,14 +8,14 @@ import os
 
 import pytest
 
-from chalicelib.access_log.aggregate import HourTotals, hour_of_item
-from chalicelib.access_log.formats import LogFormat
-from chalicelib.access_log.processor import AccessLogProcessor
-from chalicelib.access_log.reader import MAX_LINE_BYTES
-from chalicelib.access_log.settings import AccessLogSettings
-from chalicelib.errors import NotTextError, PermanentProcessingError
-from chalicelib.model import ObjectRef
-from chalicelib.ports import ProcessingResult, UnguardedWork
+from chalicelib.core.errors import NotTextError, PermanentProcessingError
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import ProcessingResult, UnguardedWork
+from chalicelib.processors.access_log.aggregate import HourTotals, hour_of_item
+from chalicelib.processors.access_log.formats import LogFormat
+from chalicelib.processors.access_log.processor import AccessLogProcessor
+from chalicelib.processors.access_log.reader import MAX_LINE_BYTES
+from chalicelib.processors.access_log.settings import AccessLogSettings
 from tests.access_log_data import log_bytes, requests, truth
 from tests.fakes import FakeObjectStore
 

@@ -7,11 +7,11 @@ import dataclasses
 
 import pytest
 
-from chalicelib.access_log.formats import MAX_BYTES_DIGITS, LogFormat
-from chalicelib.access_log.settings import MAX_INFLATED_MIB, MIB, AccessLogSettings
-from chalicelib.errors import ConfigurationError
+from chalicelib.core.errors import ConfigurationError
+from chalicelib.core.settings import Settings
 from chalicelib.processors import REGISTRY
-from chalicelib.settings import Settings
+from chalicelib.processors.access_log.formats import MAX_BYTES_DIGITS, LogFormat
+from chalicelib.processors.access_log.settings import MAX_INFLATED_MIB, MIB, AccessLogSettings
 
 BASE = {"APP_BUCKET_NAME": "b", "LOCK_TABLE_NAME": "locks"}
 

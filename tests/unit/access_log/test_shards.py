@@ -6,11 +6,11 @@ import json
 from collections import Counter
 from typing import Any
 
-from chalicelib.access_log.processor import AccessLogProcessor, shard_of
-from chalicelib.access_log.settings import AccessLogSettings
-from chalicelib.model import ObjectRef
-from chalicelib.ports import UnguardedWork
-from s3once.report import read_totals, to_json
+from chalicelib.core.model import ObjectRef
+from chalicelib.core.ports import UnguardedWork
+from chalicelib.processors.access_log.processor import AccessLogProcessor, shard_of
+from chalicelib.processors.access_log.settings import AccessLogSettings
+from s3once.commands.report import read_totals, to_json
 from tests.access_log_data import log_bytes, requests, truth
 from tests.fakes import FakeObjectStore
 

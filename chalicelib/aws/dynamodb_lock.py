@@ -1,0 +1,265 @@
+"""The lock repository on DynamoDB: one item per idempotency key, every write conditional.
+
+The record's `attempts` counts acquisitions and doubles as the fencing token: renewal,
+completion and failure are conditional on it, so a worker whose lease was taken over can change
+nothing.
+
+Every write reads the item back when its condition fails (`ReturnValuesOnConditionCheckFailure`),
+and that item tells whether the write already applied is the caller's own: botocore resends a
+request whose answer was lost, and the resend of an applied write fails its condition. The
+acquisition stores a token unique to it (`lease_token`) and the status it replaced
+(`acquired_from`); completion and failure compare status and fence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.dynamodb_counters import PROGRESS_ATTRIBUTE, FencedCounterCommit
+from chalicelib.aws.dynamodb_values import HELD_BY_ME, attribute_value
+from chalicelib.core.errors import ConfigurationError, LockStoreError
+from chalicelib.core.model import LockRecord, LockStatus
+from chalicelib.core.ports import Acquired, Acquisition, LeaseRequest, Refused, Release, Settled
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+TOKEN_ATTRIBUTE = "lease_token"
+FROM_ATTRIBUTE = "acquired_from"
+_NEW_RECORD = "NEW"
+_SETTLED = {LockStatus.COMPLETED: Settled.COMPLETED, LockStatus.FAILED: Settled.FAILED}
+
+# The acquisition's request, kept small: the client's CPU grows with every name and value it
+# serialises and signs. Only the names DynamoDB reserves (status, owner, bucket, key) are
+# aliased, and size, which is also a function; the others appear as they are.
+_ACQUIRE_NAMES = {
+    "#st": "status",
+    "#ow": "owner",
+    "#bk": "bucket",
+    "#ky": "key",
+    "#sz": "size",
+}
+_ACQUIRE_SETS = ", ".join(
+    (
+        # Every operand reads the item as it was before this write.
+        f"{FROM_ATTRIBUTE} = if_not_exists(#st, :nw)",
+        "#st = :ip",
+        "attempts = if_not_exists(attempts, :0) + :1",
+        "lease_expires_at = :ls",
+        "#ow = :ow",
+        "created_at = if_not_exists(created_at, :now)",
+        "updated_at = :now",
+        "expires_at = :ex",
+        f"{TOKEN_ATTRIBUTE} = :tk",
+    )
+)
+# A FAILED record loses its error; `result` needs no removal: a COMPLETED record is never
+# acquired again.
+_ACQUIRE_REMOVES = "last_error"
+_ACQUIRE_CONDITION = (
+    "attribute_not_exists(pk) OR #st = :fd OR (#st = :ip AND lease_expires_at < :now)"
+)
+_IN_PROGRESS: AttributeValueTypeDef = {"S": LockStatus.IN_PROGRESS.value}
+_FAILED: AttributeValueTypeDef = {"S": LockStatus.FAILED.value}
+_ZERO: AttributeValueTypeDef = {"N": "0"}
+_ONE: AttributeValueTypeDef = {"N": "1"}
+_NEW: AttributeValueTypeDef = {"S": _NEW_RECORD}
+
+
+class DynamoDBLockRepository:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        counters: FencedCounterCommit | None = None,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._counters = counters
+
+    def acquire(self, request: LeaseRequest) -> Acquisition:
+        obj = request.obj
+        values: dict[str, AttributeValueTypeDef] = {
+            ":ip": _IN_PROGRESS,
+            ":fd": _FAILED,
+            ":0": _ZERO,
+            ":1": _ONE,
+            ":nw": _NEW,
+            ":now": {"N": str(request.now_ms)},
+            ":ls": {"N": str(request.lease_expires_at_ms)},
+            ":ow": {"S": request.owner},
+            ":ex": {"N": str(request.expires_at)},
+            ":tk": {"S": request.token},
+        }
+        sets = [_ACQUIRE_SETS]
+        removes = [_ACQUIRE_REMOVES]
+        for name, value in (
+            ("#bk", obj.bucket),
+            ("#ky", obj.key),
+            ("etag", obj.etag),
+            ("version_id", obj.version_id),
+            ("sequencer", obj.sequencer),
+            ("#sz", obj.size),
+        ):
+            if value is None:
+                removes.append(name)
+            else:
+                placeholder = ":" + name.lstrip("#")
+                sets.append(f"{name} = {placeholder}")
+                values[placeholder] = {"N": str(value)} if isinstance(value, int) else {"S": value}
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": request.pk}},
+                UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
+                ConditionExpression=_ACQUIRE_CONDITION,
+                ExpressionAttributeNames=_ACQUIRE_NAMES,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _error_code(exc) != CONDITION_FAILED:
+                raise
+            item = _returned_item(exc)
+            record = _to_record(request.pk, item)
+            if record.status is LockStatus.IN_PROGRESS and _text(item, TOKEN_ATTRIBUTE) == (
+                request.token
+            ):
+                # This acquisition was applied; its answer was lost and botocore resent it.
+                replaced = _text(item, FROM_ATTRIBUTE)
+                return Acquired(
+                    fence=record.attempts,
+                    previous_status=None if replaced == _NEW_RECORD else LockStatus(replaced),
+                    resume_commit=PROGRESS_ATTRIBUTE in (item or {}),
+                )
+            return Refused(record)
+        previous = response.get("Attributes")
+        if not previous:
+            return Acquired(fence=1, previous_status=None)
+        return Acquired(
+            fence=int(str(previous["attempts"]["N"])) + 1,
+            previous_status=LockStatus(previous["status"]["S"]),
+            resume_commit=PROGRESS_ATTRIBUTE in previous,
+        )
+
+    def renew(self, pk: str, fence: int, lease_expires_at_ms: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}},
+                UpdateExpression="SET #lease = :lease",
+                ConditionExpression=HELD_BY_ME,
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#attempts": "attempts",
+                    "#lease": "lease_expires_at",
+                },
+                ExpressionAttributeValues={
+                    ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
+                    ":fence": {"N": str(fence)},
+                    ":lease": {"N": str(lease_expires_at_ms)},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _error_code(exc) != CONDITION_FAILED:
+                raise
+            # Still our fence (completed or failed by us meanwhile): not a lost lease.
+            return _fence_of(_returned_item(exc)) == fence
+        return True
+
+    def complete(self, release: Release) -> Settled:
+        if release.increments or release.resume:
+            if self._counters is None:
+                raise ConfigurationError(
+                    "counter increments to commit but no counter table is set"
+                    " (AGGREGATES_TABLE_NAME)"
+                )
+            return self._counters.commit(release)
+        return self._release(release, LockStatus.COMPLETED, "#result", release.result or {})
+
+    def fail(self, release: Release) -> Settled:
+        return self._release(release, LockStatus.FAILED, "#last_error", release.error or "")
+
+    def _release(
+        self, release: Release, status: LockStatus, field: str, payload: object
+    ) -> Settled:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": release.pk}},
+                UpdateExpression=(
+                    f"SET #status = :status, {field} = :payload,"
+                    " updated_at = :now, expires_at = :expires"
+                ),
+                ConditionExpression=HELD_BY_ME,
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#attempts": "attempts",
+                    field: field[1:],
+                },
+                ExpressionAttributeValues={
+                    ":status": {"S": status.value},
+                    ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
+                    ":fence": {"N": str(release.fence)},
+                    ":payload": attribute_value(payload),
+                    ":now": {"N": str(release.now_ms)},
+                    ":expires": {"N": str(release.expires_at)},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _error_code(exc) != CONDITION_FAILED:
+                raise
+            return settled_by(_returned_item(exc), release.fence)
+        return _SETTLED[status]
+
+
+def settled_by(item: Mapping[str, Any] | None, fence: int) -> Settled:
+    """What a record that refused a release of `fence` says: ours (a resent write whose first
+    send was applied, or an earlier release of ours), or another fence's."""
+    if _fence_of(item) != fence:
+        return Settled.LEASE_LOST
+    status = LockStatus(_text(item, "status"))
+    if status is LockStatus.IN_PROGRESS:
+        raise LockStoreError(f"a release of fence {fence} was refused by its own live lease")
+    return _SETTLED[status]
+
+
+def _to_record(pk: str, item: Mapping[str, Any] | None) -> LockRecord:
+    if not item:
+        # A failed condition always has an item to return (attribute_not_exists was false).
+        raise LockStoreError(f"conditional check failed on {pk!r} but no item was returned")
+    return LockRecord(
+        pk=pk,
+        status=LockStatus(item["status"]["S"]),
+        attempts=int(item["attempts"]["N"]),
+        owner=item.get("owner", {}).get("S", ""),
+        lease_expires_at_ms=int(item.get("lease_expires_at", {}).get("N", "0")),
+    )
+
+
+def _returned_item(exc: ClientError) -> Mapping[str, Any] | None:
+    """The item a failed condition returned (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+    item: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+    return item
+
+
+def _fence_of(item: Mapping[str, Any] | None) -> int | None:
+    attempts = (item or {}).get("attempts", {}).get("N")
+    return None if attempts is None else int(attempts)
+
+
+def _text(item: Mapping[str, Any] | None, name: str) -> str:
+    return str((item or {}).get(name, {}).get("S", ""))
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

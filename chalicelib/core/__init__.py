@@ -1,0 +1,1 @@
+"""The core: the domain, its ports and the pipeline. Imports no boto3, botocore or chalice."""

@@ -1,0 +1,1 @@
+"""The `s3once` commands, one module each; `s3once.cli` registers them."""

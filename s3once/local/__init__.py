@@ -1,0 +1,1 @@
+"""Local stand-ins for AWS: embedded servers, the state kept between runs, the local runner."""

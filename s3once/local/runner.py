@@ -1,0 +1,192 @@
+"""`s3once run`: upload files, deliver S3 events through the real handler, show what happened.
+
+By default everything runs on an embedded moto server (no AWS account), and the tables are kept
+in `.s3once/` between runs. With AWS_ENDPOINT_URL set, that endpoint is used as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import mimetypes
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+import click
+
+from s3once.aws.tables import create_required_tables, required_tables
+from s3once.local.servers import OFFLINE_CREDENTIALS, moto_server
+from s3once.local.state import restore_tables, save_tables, state_file
+from s3once.output import table
+from s3once.s3_events import Upload, created_event, put_upload
+
+HANDLER = "on_object_created"
+# The Lambda timeout the local context pretends to have (the lease follows it).
+LOCAL_TIMEOUT_MS = 60_000
+CHANGED_SUFFIX = b"\n(changed by s3once run)\n"
+
+
+@dataclass(frozen=True)
+class LocalAws:
+    endpoint_url: str
+    state_path: Path | None  # where the embedded server's tables are kept between runs
+
+    def prepare_tables(self, dynamodb: Any, environment: dict[str, str], create: bool) -> None:
+        """On the embedded server, the stage's tables as the last run left them; elsewhere,
+        the tables created if `create` (and left as they are)."""
+        if create or self.state_path is not None:
+            create_required_tables(dynamodb, environment)
+        if self.state_path is not None:
+            restore_tables(dynamodb, self.state_path)
+
+
+@contextlib.contextmanager
+def local_aws(project_dir: Path, stage: str, endpoint: str | None = None) -> Iterator[LocalAws]:
+    endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        yield LocalAws(endpoint, state_path=None)
+        return
+    for name, value in OFFLINE_CREDENTIALS.items():
+        os.environ[name] = value
+    os.environ.pop("AWS_PROFILE", None)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with moto_server() as url:
+        os.environ["AWS_ENDPOINT_URL"] = url
+        try:
+            yield LocalAws(url, state_path=state_file(project_dir, stage))
+        finally:
+            del os.environ["AWS_ENDPOINT_URL"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    step: str
+    records: list[Mapping[str, Any]]
+    error: str | None
+
+
+def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path | None) -> None:
+    from chalicelib.core.errors import ConfigurationError
+    from chalicelib.core.settings import Settings
+    from chalicelib.processors import REGISTRY
+
+    try:
+        configured = REGISTRY.configure(Settings.from_environ(environment).processor, environment)
+    except ConfigurationError as exc:
+        raise click.ClickException(f"stage {stage!r}: {exc}") from None
+    processor = configured.name
+    files = files or project_dir / configured.plugin.samples
+    paths = sorted(path for path in files.rglob("*") if path.is_file())
+    if not paths:
+        raise click.ClickException(f"no files under {files}")
+    with local_aws(project_dir, stage, environment.get("AWS_ENDPOINT_URL")) as aws:
+        os.environ.update(environment)
+        s3 = boto3.client("s3")
+        dynamodb = boto3.client("dynamodb")
+        bucket = environment["APP_BUCKET_NAME"]
+        _ensure_bucket(s3, bucket)
+        for output in _output_buckets(configured.plugin.actions, environment):
+            _ensure_bucket(s3, output)
+        aws.prepare_tables(dynamodb, environment, create=True)
+        handler = _load_handler()
+        click.echo(
+            f"endpoint {aws.endpoint_url}, stage {stage}, processor {processor}, "
+            f"bucket {bucket}, {len(paths)} files from {files}"
+        )
+
+        uploads = [
+            _upload(s3, bucket, path.relative_to(files).as_posix(), path.read_bytes())
+            for path in paths
+        ]
+        deliveries = [_deliver(handler, "first delivery", [upload]) for upload in uploads]
+        deliveries.append(_deliver(handler, "duplicate delivery (one event)", uploads))
+        first = uploads[0]
+        changed = _upload(s3, bucket, first.key, paths[0].read_bytes() + CHANGED_SUFFIX)
+        deliveries.append(_deliver(handler, "changed content", [changed]))
+
+        click.echo()
+        click.echo(
+            table(
+                ("step", "key", "outcome", "attempts"),
+                [
+                    (d.step, r["key"], r["outcome"], r["attempts"])
+                    for d in deliveries
+                    for r in d.records
+                ],
+            )
+        )
+        for delivery in deliveries:
+            if delivery.error:
+                click.echo(f"{delivery.step}: invocation failed: {delivery.error}", err=True)
+        _show_lock_table(dynamodb, environment["LOCK_TABLE_NAME"])
+        if aws.state_path is not None:
+            save_tables(dynamodb, required_tables(environment), aws.state_path)
+            click.echo(
+                f"\ntables kept in {aws.state_path.relative_to(project_dir)}: "
+                "run again and every delivery is skipped; delete it to start over"
+            )
+
+
+def _ensure_bucket(s3: Any, bucket: str) -> None:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket)
+
+
+def _output_buckets(actions: Any, environment: dict[str, str]) -> list[str]:
+    """Buckets the processor writes to (the embedded server starts empty)."""
+    return sorted(
+        {environment[a.setting] for a in actions if a.action.startswith("s3:Put")}
+        - {environment["APP_BUCKET_NAME"]}
+    )
+
+
+def _upload(s3: Any, bucket: str, key: str, body: bytes) -> Upload:
+    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    return put_upload(s3, bucket, key, body, content_type)
+
+
+def _load_handler() -> Callable[[dict[str, Any], Any], Any]:
+    module = importlib.import_module("app")
+    handler: Callable[[dict[str, Any], Any], Any] = module.app.handler_map[HANDLER]
+    return handler
+
+
+def _deliver(
+    handler: Callable[[dict[str, Any], Any], Any], step: str, uploads: list[Upload]
+) -> Delivery:
+    from chalice.local import LambdaContext
+
+    from chalicelib.core.errors import IncompleteBatchError
+
+    context = LambdaContext(HANDLER, memory_size=256, max_runtime_ms=LOCAL_TIMEOUT_MS)
+    try:
+        summary = handler(created_event(*uploads), context)
+    except IncompleteBatchError as exc:
+        return Delivery(step, exc.records, str(exc))
+    return Delivery(step, summary["records"], None)
+
+
+def _show_lock_table(dynamodb: Any, table_name: str) -> None:
+    rows = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table_name):
+        for item in page["Items"]:
+            result = item.get("result", {}).get("M", {})
+            rows.append(
+                (
+                    unquote(item["pk"]["S"].split("#", 1)[0]),  # pk starts with the processor
+                    item["key"]["S"],
+                    item.get("etag", {}).get("S", "-")[:12],
+                    item["status"]["S"],
+                    item["attempts"]["N"],
+                    ", ".join(f"{k}={next(iter(v.values()))}" for k, v in sorted(result.items()))
+                    or item.get("last_error", {}).get("S", ""),
+                )
+            )
+    click.echo(f"\nlock table {table_name}:")
+    click.echo(table(("processor", "key", "etag", "status", "attempts", "result"), sorted(rows)))
