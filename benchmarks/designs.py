@@ -24,11 +24,10 @@ import boto3
 from chalicelib import composition
 from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
 from chalicelib.core.logs import get_logger
-from chalicelib.core.model import IdempotencyScope, ObjectRef
+from chalicelib.core.model import IdempotencyScope, ObjectRef, ParsedEvent
 from chalicelib.core.ports import ProcessingResult, SystemClock, WorkContext
 from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
 from chalicelib.core.settings import DEFAULT_LEASE_SECONDS
-from chalicelib.routes.notifications import ParsedEvent
 from s3once.aws.tables import create_lock_table
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +16,10 @@ from s3once.stage import StageError, load_config, stage_environment
 F = TypeVar("F", bound=Callable[..., Any])
 HANDLER = "on_object_created"
 DEFAULT_SCOPE = "content"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def processor_names() -> tuple[str, ...]:

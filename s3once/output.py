@@ -1,8 +1,18 @@
-"""Plain-text tables for the terminal."""
+"""What the commands print: plain-text tables for the terminal, JSON for scripts."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
+
+import click
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts.")
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -35,8 +35,6 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # What Chalice reads to build the package; nothing else is copied.
 PROJECT_FILES = ("app.py", "chalicelib", "requirements.txt", ".chalice/config.json")
-# The app's settings must come from the stage, not from the shell that runs the build.
-APP_VARIABLES = ("APP_BUCKET_NAME", "LOCK_TABLE_NAME", "PROCESSOR", "AGGREGATES_TABLE_NAME")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = stat.S_IFREG | 0o644
 LAMBDA_TASK_DIR = "/var/task"
@@ -63,8 +61,20 @@ def copy_sources(project_dir: Path, destination: Path) -> Path:
     return destination
 
 
-def chalice_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    env = {name: value for name, value in environ.items() if name not in APP_VARIABLES}
+def stage_variables(project: Path) -> set[str]:
+    """Every variable a stage of `.chalice/config.json` sets, whichever processor it is for."""
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+    names = set(config.get("environment_variables", {}))
+    for stage in config.get("stages", {}).values():
+        names.update(stage.get("environment_variables", {}))
+    return names
+
+
+def chalice_environment(environ: Mapping[str, str], project: Path) -> dict[str, str]:
+    """The build's environment: the app's settings come from the stage, never from the shell
+    that runs the build, so every variable a stage sets is dropped."""
+    app_variables = stage_variables(project)
+    env = {name: value for name, value in environ.items() if name not in app_variables}
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # the copy is thrown away; keep it clean regardless
     if not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION"):
         # Chalice insists on a region even to write a package; the deployment chooses its own.
@@ -77,7 +87,7 @@ def run_chalice_package(project: Path, stage: str, pkg_format: str, out: Path) -
     result = subprocess.run(
         [str(chalice), "package", "--pkg-format", pkg_format, "--stage", stage, str(out)],
         cwd=project,
-        env=chalice_environment(os.environ),
+        env=chalice_environment(os.environ, project),
         capture_output=True,
         text=True,
         timeout=300,

@@ -179,8 +179,8 @@ class DynamoDBLockRepository:
         if release.increments or release.resume:
             if self._counters is None:
                 raise ConfigurationError(
-                    "counter increments to commit but no counter table is set"
-                    " (AGGREGATES_TABLE_NAME)"
+                    "counter increments to commit but no counter table is set (the"
+                    " processor's table variable is missing from the stage)"
                 )
             return self._counters.commit(release)
         return self._release(release, LockStatus.COMPLETED, "#result", release.result or {})

@@ -47,10 +47,6 @@ class ObjectChangedError(PermanentProcessingError):
     """The object was overwritten after the event was sent; the newer upload has its own event."""
 
 
-class NotTextError(PermanentProcessingError):
-    """The object is not a text log at all (binary, or a corrupt or truncated gzip stream)."""
-
-
 class IncompleteBatchError(S3OnceError):
     """Some records were busy elsewhere or failed: the invocation fails so that Lambda retries it.
 
@@ -76,22 +72,3 @@ class IncompleteBatchError(S3OnceError):
         if invalid:
             parts.append(f"{len(invalid)} invalid ({'; '.join(invalid)})")
         super().__init__("retry needed: " + "; ".join(parts))
-
-
-class RefusedLogError(PermanentProcessingError):
-    """An access log refused on a budget before it could cost more (time, memory, items).
-
-    The same pinned bytes would be refused again, so retrying cannot help.
-    """
-
-
-class InflationLimitError(RefusedLogError):
-    """The log inflates to more bytes, or at a higher ratio, than the configured caps allow."""
-
-
-class HourOutOfWindowError(RefusedLogError):
-    """A line's hour is outside the plausibility window around the object's upload time."""
-
-
-class TooManyHoursError(RefusedLogError):
-    """The log spans more distinct hours than one file is allowed to touch."""

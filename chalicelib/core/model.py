@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeAlias
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | Mapping[str, JsonValue] | None"
@@ -22,6 +23,28 @@ class ObjectRef(NamedTuple):
     event_name: str = "ObjectCreated:Put"
     # When S3 says the upload happened (the record's eventTime), epoch milliseconds; None when
     # the route that delivered it does not say (processors then use the current time).
+    event_time_ms: int | None = None
+
+
+class IgnoredRecord(NamedTuple):
+    bucket: str
+    key: str
+    event_name: str
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    """The records of one event: objects to process, records to ignore, and the records that
+    could not be read (`invalid`, one message each naming the record by its path, e.g.
+    `Records[3].s3.object.size ...`). The valid records are processed; then the invocation fails
+    with InvalidEventError naming the invalid ones.
+
+    `event_time_ms` is the oldest `eventTime` among the records read (epoch milliseconds), how
+    long ago the event began; None when no record says. Each object carries its own."""
+
+    objects: list[ObjectRef] = field(default_factory=list)
+    ignored: list[IgnoredRecord] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
     event_time_ms: int | None = None
 
 

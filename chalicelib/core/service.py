@@ -22,6 +22,7 @@ from chalicelib.core.model import (
     LockStatus,
     ObjectRef,
     Outcome,
+    ParsedEvent,
     RecordOutcome,
 )
 from chalicelib.core.ports import (
@@ -34,7 +35,6 @@ from chalicelib.core.ports import (
     Release,
     Settled,
 )
-from chalicelib.routes.notifications import ParsedEvent
 
 __all__ = ["BatchSummary", "IdempotentPipeline", "Invocation", "LeasePolicy"]
 

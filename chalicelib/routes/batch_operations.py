@@ -22,10 +22,9 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 from chalicelib.core.errors import InvalidEventError, S3OnceError
-from chalicelib.core.model import ObjectRef, Outcome
+from chalicelib.core.model import ObjectRef, Outcome, ParsedEvent
 from chalicelib.routes import fields as event_fields
 from chalicelib.routes.delivery import Delivery, Fate, ServiceErrors
-from chalicelib.routes.notifications import ParsedEvent
 
 SCHEMA_VERSIONS = ("1.0", "2.0")
 SUCCEEDED = "Succeeded"

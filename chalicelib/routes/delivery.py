@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from chalicelib.core.errors import IncompleteBatchError, S3OnceError
+from chalicelib.core.model import ParsedEvent
 from chalicelib.core.service import BatchSummary, Invocation
-from chalicelib.routes.notifications import ParsedEvent
 
 Handle = Callable[[ParsedEvent, Invocation], BatchSummary]
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chalicelib.core.errors import InvalidEventError
-from chalicelib.core.model import ObjectRef
+from chalicelib.core.model import IgnoredRecord, ObjectRef, ParsedEvent
 from chalicelib.routes import fields as event_fields
-from chalicelib.routes.notifications import IgnoredRecord, ParsedEvent
 
 OBJECT_CREATED = "Object Created"
 # Paths the validators name a field by (they add the field's notification name: eTag, ...).

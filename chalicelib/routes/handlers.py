@@ -10,11 +10,11 @@ import logging
 from typing import Any
 
 from chalicelib.core.logs import log
+from chalicelib.core.model import ParsedEvent
 from chalicelib.core.service import Invocation
 from chalicelib.routes import batch_operations, sqs
 from chalicelib.routes.delivery import Delivery, Handle, ServiceErrors, deliver
 from chalicelib.routes.eventbridge import parse_eventbridge
-from chalicelib.routes.notifications import ParsedEvent
 
 
 class RouteHandlers:

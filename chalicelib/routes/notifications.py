@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from dataclasses import replace
+from typing import Any
 
 from chalicelib.core.errors import InvalidEventError
-from chalicelib.core.model import ObjectRef
+from chalicelib.core.model import IgnoredRecord, ObjectRef, ParsedEvent
 from chalicelib.routes import fields as event_fields
 
 CREATED_PREFIX = "ObjectCreated:"
@@ -30,28 +30,6 @@ MAX_SQS_BODY_CHARS = 1024 * 1024
 MAX_SQS_BODY_DEPTH = 32
 _MAX_EVENT_NAME_CHARS = 128
 _EVENT_NAME = re.compile(r"[A-Za-z0-9:_.*-]+")
-
-
-class IgnoredRecord(NamedTuple):
-    bucket: str
-    key: str
-    event_name: str
-
-
-@dataclass(frozen=True)
-class ParsedEvent:
-    """The records of one event: objects to process, records to ignore, and the records that
-    could not be read (`invalid`, one message each naming the record by its path, e.g.
-    `Records[3].s3.object.size ...`). The valid records are processed; then the invocation fails
-    with InvalidEventError naming the invalid ones.
-
-    `event_time_ms` is the oldest `eventTime` among the records read (epoch milliseconds), how
-    long ago the event began; None when no record says. Each object carries its own."""
-
-    objects: list[ObjectRef] = field(default_factory=list)
-    ignored: list[IgnoredRecord] = field(default_factory=list)
-    invalid: list[str] = field(default_factory=list)
-    event_time_ms: int | None = None
 
 
 def parse_event(event: object) -> ParsedEvent:

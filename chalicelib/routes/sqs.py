@@ -23,9 +23,10 @@ from typing import Any
 
 from chalicelib.core.errors import IncompleteBatchError, InvalidEventError
 from chalicelib.core.logs import log
+from chalicelib.core.model import ParsedEvent
 from chalicelib.routes.delivery import Delivery, Fate
 from chalicelib.routes.eventbridge import parse_eventbridge
-from chalicelib.routes.notifications import ParsedEvent, parse_event
+from chalicelib.routes.notifications import parse_event
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
+
+from s3once.aws.session import Aws, AwsOptions, aws_errors
+from s3once.context import Context, aws_options
+from s3once.local import runner
 from s3once.output import table
 
 if TYPE_CHECKING:
@@ -90,3 +95,40 @@ def write_png(hours: dict[str, HourTotals], path: Path) -> None:
         figure.savefig(path, format="png", dpi=100)
     finally:
         pyplot.close(figure)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON, for scripts.")
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also draw requests and errors per hour into this PNG file.",
+)
+@aws_options
+@click.pass_obj
+def report(obj: Context, as_json: bool, png: Path | None) -> None:
+    """Access-log totals per UTC hour from the aggregates table.
+
+    Without an endpoint this reads the tables the last `s3once run` kept in .s3once/.
+    """
+    environment = obj.environment()
+    table_name = environment.get("AGGREGATES_TABLE_NAME")
+    if not table_name:
+        raise click.UsageError(f"AGGREGATES_TABLE_NAME is not set for stage {obj.stage!r}")
+    with runner.local_aws(obj.project_dir, obj.stage, obj.aws_options.endpoint_url) as local:
+        options = obj.aws_options
+        if local.state_path is not None:  # the embedded server: its URL, whatever else is set
+            options = options.merged(AwsOptions(endpoint_url=local.endpoint_url))
+        aws = Aws(options)
+        dynamodb = aws.client("dynamodb")
+        with aws_errors(aws, table=table_name):
+            local.prepare_tables(dynamodb, environment, create=False)
+            hours = read_totals(dynamodb, table_name)
+    if as_json:
+        click.echo(to_json(hours))
+    else:
+        click.echo(to_table(hours) if hours else "no access-log totals yet")
+    if png is not None:
+        write_png(hours, png)
+        if not as_json:
+            click.echo(f"chart written to {png}")

@@ -16,7 +16,7 @@ from chalicelib.core.errors import (
     LeaseLostError,
     PermanentProcessingError,
 )
-from chalicelib.core.model import IdempotencyScope, ObjectRef
+from chalicelib.core.model import IdempotencyScope, ObjectRef, ParsedEvent
 from chalicelib.core.ports import UnguardedWork
 from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
 from chalicelib.processors import REGISTRY
@@ -27,7 +27,6 @@ from chalicelib.processors.checksum import (
     ChecksumSettings,
     sidecar_key,
 )
-from chalicelib.routes.notifications import ParsedEvent
 from tests.fakes import FakeClock, FakeObjectStore, InMemoryLockRepository
 
 SETTINGS = ChecksumSettings(bucket_name="sidecars", prefix="checksums/")

@@ -37,5 +37,5 @@ def test_increments_without_a_counter_table_are_refused_before_any_request(
 ) -> None:
     locks, _ = stubbed
     release = Release("pk-1", 1, 1, 1, increments=(CounterIncrement("h", {"requests": 1}),))
-    with pytest.raises(ConfigurationError, match="AGGREGATES_TABLE_NAME"):
+    with pytest.raises(ConfigurationError, match="no counter table is set"):
         locks.complete(release)

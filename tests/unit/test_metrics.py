@@ -12,9 +12,8 @@ import pytest
 
 from chalicelib.core.errors import IncompleteBatchError, InvalidEventError
 from chalicelib.core.logs import request_context
-from chalicelib.core.model import IdempotencyScope, ObjectRef
+from chalicelib.core.model import IdempotencyScope, ObjectRef, ParsedEvent
 from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
-from chalicelib.routes.notifications import ParsedEvent
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 
 UNITS = {"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Count"}

@@ -13,10 +13,15 @@ import pytest
 from chalicelib.core.errors import IncompleteBatchError, ObjectNotFoundError
 from chalicelib.core.keys import idempotency_key
 from chalicelib.core.logs import JsonFormatter
-from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef
+from chalicelib.core.model import (
+    IdempotencyScope,
+    IgnoredRecord,
+    LockStatus,
+    ObjectRef,
+    ParsedEvent,
+)
 from chalicelib.core.ports import Acquired, Acquisition, LeaseRequest, Processor, Release, Settled
 from chalicelib.core.service import IdempotentPipeline, Invocation, LeasePolicy
-from chalicelib.routes.notifications import IgnoredRecord, ParsedEvent
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
 
 LEASE_S = 60

@@ -11,10 +11,9 @@ import pytest
 
 from chalicelib.core.errors import CommitTooLargeError, IncompleteBatchError, InvalidEventError
 from chalicelib.core.keys import idempotency_key
-from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef
+from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef, ParsedEvent
 from chalicelib.core.ports import CounterIncrement, Release, Settled
 from chalicelib.core.service import Invocation
-from chalicelib.routes.notifications import ParsedEvent
 from tests.fakes import FakeProcessor, InMemoryLockRepository, LostAnswers, StoredLock
 from tests.unit.test_service import OBJ, OTHER, World, handle, outcomes
 

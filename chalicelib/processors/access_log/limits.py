@@ -6,7 +6,11 @@ eTag, so a retry would be refused the same way.
 
 from __future__ import annotations
 
-from chalicelib.core.errors import HourOutOfWindowError, InflationLimitError, TooManyHoursError
+from chalicelib.processors.access_log.errors import (
+    HourOutOfWindowError,
+    InflationLimitError,
+    TooManyHoursError,
+)
 from chalicelib.processors.access_log.formats import UtcHour
 from chalicelib.processors.access_log.settings import RATIO_FREE_BYTES, AccessLogSettings
 

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple, TypeAlias
 
-from chalicelib.core.errors import NotTextError
+from chalicelib.processors.access_log.errors import NotTextError
 
 GZIP_MAGIC = b"\x1f\x8b"
 READ_BUFFER_BYTES = 128 * 1024  # also what a budget may count as read before it inflates

@@ -13,13 +13,10 @@ import tracemalloc
 
 import pytest
 
-from chalicelib.core.errors import (
-    InflationLimitError,
-    LeaseLostError,
-    PermanentProcessingError,
-)
+from chalicelib.core.errors import LeaseLostError, PermanentProcessingError
 from chalicelib.processors.access_log import aggregate
 from chalicelib.processors.access_log.aggregate import HourTotals
+from chalicelib.processors.access_log.errors import InflationLimitError
 from chalicelib.processors.access_log.formats import MIN_LINE_BYTES, PATTERNS, LogFormat
 from chalicelib.processors.access_log.processor import CHECK_EVERY_LINES, AccessLogProcessor
 from chalicelib.processors.access_log.reader import READ_BUFFER_BYTES

@@ -8,12 +8,9 @@ import logging
 
 import pytest
 
-from chalicelib.core.errors import (
-    HourOutOfWindowError,
-    PermanentProcessingError,
-    TooManyHoursError,
-)
+from chalicelib.core.errors import PermanentProcessingError
 from chalicelib.core.ports import UnguardedWork
+from chalicelib.processors.access_log.errors import HourOutOfWindowError, TooManyHoursError
 from chalicelib.processors.access_log.processor import AccessLogProcessor
 from chalicelib.processors.access_log.settings import MIB, AccessLogSettings
 from tests.access_log_data import Request, combined_line, log_bytes, requests

@@ -8,10 +8,11 @@ import os
 
 import pytest
 
-from chalicelib.core.errors import NotTextError, PermanentProcessingError
+from chalicelib.core.errors import PermanentProcessingError
 from chalicelib.core.model import ObjectRef
 from chalicelib.core.ports import ProcessingResult, UnguardedWork
 from chalicelib.processors.access_log.aggregate import HourTotals, hour_of_item
+from chalicelib.processors.access_log.errors import NotTextError
 from chalicelib.processors.access_log.formats import LogFormat
 from chalicelib.processors.access_log.processor import AccessLogProcessor
 from chalicelib.processors.access_log.reader import MAX_LINE_BYTES
