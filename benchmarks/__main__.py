@@ -3,6 +3,7 @@
 `python -m benchmarks [--write FILE] [--only TEXT]`: `--write` saves the report as Markdown
 (`make bench` writes docs/benchmarks.md), `--only` runs the modules whose name contains TEXT.
 A module may define `summary(rows) -> list[str]`: its verdicts, printed under its table.
+The file's text above `GENERATED_MARK` is written by hand and kept; everything below is replaced.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 
 Rows = Sequence[Mapping[str, object]]
+GENERATED_MARK = "<!-- Written by `make bench` below this line; edit only above it. -->"
+
+
+def kept_preface(path: Path) -> str:
+    """The hand-written text above the generated part of `path`, if it has one."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    preface, marked, _ = text.partition(GENERATED_MARK)
+    return preface if marked else "# Benchmarks\n\n"
 
 
 def bench_modules() -> list[str]:
@@ -84,7 +93,9 @@ def main(argv: list[str] | None = None) -> None:
         sections.append(section(module, rows, verdicts, seconds))
     if args.write:
         report = [
-            "# Benchmarks",
+            kept_preface(args.write) + GENERATED_MARK,
+            "",
+            "## The last run",
             "",
             "Written by `make bench` (`python -m benchmarks --write docs/benchmarks.md`); do not"
             " edit by hand. Every figure is measured in this one run, beside its floor or peer:"
@@ -101,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
             "",
             *[part + "\n" for part in sections],
         ]
-        args.write.write_text("\n".join(report).rstrip() + "\n")
+        args.write.write_text("\n".join(report).rstrip() + "\n", encoding="utf-8")
         print(f"\nwrote {args.write}")
 
 
