@@ -1,5 +1,6 @@
-"""README's "Writing a processor", followed literally in a copy of the project: the new
-processor joins through the registry alone, its Chalice-style test passes, `s3once run` runs it."""
+"""docs/processors.md's "Writing a processor", followed literally in a copy of the project: the
+new processor joins through the registry alone, its Chalice-style test passes, `s3once run` runs
+it."""
 
 from __future__ import annotations
 
@@ -35,9 +36,12 @@ class Step:
         return str(paths[-1])
 
 
-def readme_steps() -> list[Step]:
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Writing a processor\n", 1)[1].split("\n## ", 1)[0]
+GUIDE = PROJECT_DIR / "docs" / "processors.md"
+
+
+def guide_steps() -> list[Step]:
+    guide = GUIDE.read_text(encoding="utf-8")
+    section = guide.split("\n## Writing a processor\n", 1)[1].split("\n## ", 1)[0]
     steps, previous_end = [], 0
     for block in FENCE.finditer(section):
         steps.append(Step(section[previous_end : block.start()], block[1], block[2]))
@@ -72,7 +76,7 @@ def follow(step: Step, project: Path) -> list[list[str]]:
         with target.open("a", encoding="utf-8") as module:
             module.write(step.body)
     else:
-        assert not target.exists(), f"the README would overwrite {step.path}"
+        assert not target.exists(), f"the guide would overwrite {step.path}"
         target.write_text(step.body, encoding="utf-8")
     return []
 
@@ -84,15 +88,15 @@ def as_command(line: str) -> list[str]:
         return [sys.executable, *args]
     if program == ".venv/bin/s3once":
         return [sys.executable, "-m", "s3once", *args]
-    raise AssertionError(f"the README asks to run {program!r}, which this test does not know")
+    raise AssertionError(f"the guide asks to run {program!r}, which this test does not know")
 
 
 @pytest.mark.slow
-def test_the_readme_section_adds_a_working_processor_through_the_registry_only(
+def test_the_guide_adds_a_working_processor_through_the_registry_only(
     tmp_path: Path,
 ) -> None:
     project = copy_project(tmp_path / "project")
-    steps = readme_steps()
+    steps = guide_steps()
     assert [step.language for step in steps] == ["python", "python", "json", "python", "sh"]
 
     commands = [command for step in steps for command in follow(step, project)]
