@@ -55,7 +55,7 @@ def on_object_created(event: S3Event) -> dict[str, Any]:
 on_object_created.event_class = S3NotificationEvent
 
 
-# The other routes to the same records (README "Routes"): S3 notifications queued in SQS (only
+# The other routes to the same records (docs/routes.md): S3 notifications queued in SQS (only
 # on stages that name a queue), EventBridge "Object Created" events, S3 Batch Operations tasks.
 # Their decorators' settings are read at import, like the bucket.
 route_settings = RouteSettings.from_environ(os.environ)

@@ -1,5 +1,5 @@
 """Lock records as an operator reads them: parsed from DynamoDB items, with what the `pk` says
-(processor, scope, identity) made readable. The layout is README "The lock table"."""
+(processor, scope, identity) made readable. The layout is in docs/design.md."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ def app_bucket_name(environ: Mapping[str, str]) -> str:
 def required(environ: Mapping[str, str], name: str) -> str:
     value = environ.get(name, "").strip()
     if not value:
-        raise ConfigurationError(f"{name} must be set (see the configuration table in README.md)")
+        raise ConfigurationError(f"{name} must be set (see docs/configuration.md)")
     return value
 
 

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 LOCK_TABLE_TTL_ATTRIBUTE = "expires_at"
-# The operator's indexes on the lock table (README "Operating it" says what they cost).
+# The operator's indexes on the lock table (docs/operating.md says what they cost).
 # by-status: the FAILED and IN_PROGRESS records, newest first, without reading the others.
 STATUS_INDEX = "by-status"
 # by-object: every record of one bucket/key (each processor, scope and identity).

@@ -14,7 +14,7 @@ from s3once.context import Context, aws_options
     "--without-indexes",
     is_flag=True,
     help="No by-status and by-object indexes on the lock table (status and show then scan"
-    ' it; README "Operating it" compares the costs).',
+    " it; docs/operating.md compares the costs).",
 )
 @aws_options
 @click.pass_obj

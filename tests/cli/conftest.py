@@ -75,7 +75,7 @@ class Stage:
         error: str | None = None,
         updated_ms: int | None = None,
     ) -> str:
-        """A lock record as README "The lock table" lays it out."""
+        """A lock record as docs/design.md "The lock table" lays it out."""
         from s3once.aws.listing import upload_pk
 
         pk = upload_pk(upload, "content", PROCESSOR)

@@ -1,6 +1,6 @@
 """The access-log processor's own settings, read once from the environment into a frozen value.
 
-Every limit has a default chosen for real logs (see README, "Access-log aggregation") and a
+Every limit has a default chosen for real logs (see docs/access-log.md) and a
 range that keeps every counter the processor can produce far inside DynamoDB's 38 digits.
 """
 
@@ -18,7 +18,7 @@ MIB = 1024 * 1024
 
 # Inflated text a file may hold: S3 server access logs are kilobytes to megabytes, ALB and
 # CloudFront logs stay under a few hundred megabytes. At the slowest measured parsing rate
-# (README) 1 GiB still parses well inside a 300 s function timeout.
+# (docs/access-log.md) 1 GiB still parses well inside a 300 s function timeout.
 DEFAULT_MAX_INFLATED_MIB = 1024
 MAX_INFLATED_MIB = 16 * 1024
 # gzip text logs compress 5:1 to 20:1; deflate's own maximum is about 1032:1.
@@ -33,7 +33,7 @@ MAX_HOURS_PER_FILE = 2000  # what a stored commit plan (300 KB) holds with room 
 DEFAULT_MAX_HOURS_BEFORE_UPLOAD = 400 * 24
 DEFAULT_MAX_HOURS_AFTER_UPLOAD = 2
 MAX_WINDOW_HOURS = 100 * 366 * 24
-# Items an hour's totals are spread over (README: the capacity arithmetic behind the default).
+# Items an hour's totals are spread over (docs/access-log.md: the capacity arithmetic behind it).
 DEFAULT_SHARDS = 4
 MAX_SHARDS = 64
 
