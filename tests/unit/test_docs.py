@@ -66,13 +66,23 @@ class Page:
     def name(self) -> str:
         return self.path.name
 
+    def paragraphs(self) -> Iterator[str]:
+        """The prose, a paragraph a line: inline code and links may wrap across lines."""
+        paragraph: list[str] = []
+        for line in [*self.prose, ""]:
+            if line.strip():
+                paragraph.append(line.strip())
+            elif paragraph:
+                yield " ".join(paragraph)
+                paragraph = []
+
     def spans(self) -> Iterator[str]:
-        for line in self.prose:
-            yield from CODE_SPAN.findall(line)
+        for paragraph in self.paragraphs():
+            yield from CODE_SPAN.findall(paragraph)
 
     def links(self) -> Iterator[str]:
-        for line in self.prose:
-            yield from LINK.findall(CODE_SPAN.sub("", line))
+        for paragraph in self.paragraphs():
+            yield from LINK.findall(CODE_SPAN.sub("", paragraph))
 
     def shell_lines(self) -> Iterator[tuple[str, str]]:
         """(language, logical line) of every code block that may hold commands."""
@@ -266,7 +276,8 @@ def test_the_checker_flags_a_broken_link_a_missing_anchor_and_a_missing_path(
     text = (
         "# Page\n\n[fine](other.md#a-code-heading-too) [gone](missing.md)"
         " [no heading](other.md#nowhere) [here](#page) [self](#absent)\n\n"
-        "See `chalicelib/core/nowhere.py` and `chalicelib/core/keys.py`.\n"
+        "See `chalicelib/core/nowhere.py` and `chalicelib/core/keys.py`, or the\n"
+        "`chalicelib/core/wrapped.py` of the next line.\n"
     )
     page = Page.read(tmp_path / "page.md", text)
     assert broken_links(page) == [
@@ -274,7 +285,10 @@ def test_the_checker_flags_a_broken_link_a_missing_anchor_and_a_missing_path(
         "page.md: link other.md#nowhere names no heading of other.md",
         "page.md: link #absent names no heading of page.md",
     ]
-    assert missing_paths(page) == ["page.md: `chalicelib/core/nowhere.py` is not in the project"]
+    assert missing_paths(page) == [
+        "page.md: `chalicelib/core/nowhere.py` is not in the project",
+        "page.md: `chalicelib/core/wrapped.py` is not in the project",
+    ]
 
 
 def test_the_checker_flags_an_unknown_make_target_command_or_option() -> None:
@@ -293,17 +307,18 @@ def test_the_checker_flags_an_unknown_make_target_command_or_option() -> None:
     ]
 
 
-def test_the_checker_reads_commands_in_blocks_with_prompts_continuations_and_comments() -> None:
+def test_the_checker_reads_wrapped_spans_and_blocks_with_continuations_and_comments() -> None:
     text = (
-        "Run `s3once show s3://b/k --json`.\n\n```sh\n"
+        "Run `s3once show s3://b/k --json`, never `make\nnothing`.\n\n```sh\n"
         "s3once backfill s3://b/ --via batch-operations \\\n    --role-arn arn [--nope x]\n"
         "make bench   # make nothing-here\n```\n\n```python\ns3once = 'make nonsense'\n```\n"
     )
     page = Page.read(ROOT / "page.md", text)
     targets = makefile_targets()
     assert [p for unit in page.commands() for p in command_problems(unit, targets)] == [
+        "make nothing: no such target in the Makefile",
         "s3once backfill s3://b/ --via batch-operations --role-arn arn [--nope x]:"
-        " backfill has no option --nope"
+        " backfill has no option --nope",
     ]
 
 
