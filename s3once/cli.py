@@ -44,6 +44,11 @@ class Tool(click.Group):
     show_default=True,
     help="The Chalice project directory.",
 )
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Work on the embedded local AWS that `make run` keeps in .s3once/ (no AWS account).",
+)
 @click.option(AWS_OPTIONS[0][1], "endpoint_url", help=AWS_OPTIONS[0][2])
 @click.option(AWS_OPTIONS[1][1], "profile", help=AWS_OPTIONS[1][2])
 @click.option(AWS_OPTIONS[2][1], "region", help=AWS_OPTIONS[2][2])
@@ -52,6 +57,7 @@ def main(
     ctx: click.Context,
     stage: str,
     project_dir: Path,
+    local: bool,
     endpoint_url: str | None,
     profile: str | None,
     region: str | None,
@@ -60,8 +66,12 @@ def main(
 
     AWS settings come from --endpoint-url, --profile and --region (before or after the
     command), else from the standard AWS variables and config files, as for the AWS CLI.
+    With --local every command works on what `make run` left in .s3once/.
     """
-    ctx.obj = Context(project_dir.resolve(), stage, AwsOptions(endpoint_url, profile, region))
+    ctx.obj = Context(
+        project_dir.resolve(), stage, AwsOptions(endpoint_url, profile, region), local
+    )
+    ctx.call_on_close(ctx.obj.close)
     use_project_code(ctx.obj.project_dir)
 
 

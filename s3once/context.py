@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -52,11 +53,19 @@ class ProcessorName(click.ParamType):  # type: ignore[type-arg]
 
 
 class Context:
-    def __init__(self, project_dir: Path, stage: str, aws_options: AwsOptions) -> None:
+    def __init__(
+        self, project_dir: Path, stage: str, aws_options: AwsOptions, local: bool = False
+    ) -> None:
         self.project_dir = project_dir
         self.stage = stage
         self.aws_options = aws_options
+        self.local = local  # work on the embedded server `make run` keeps in .s3once/
         self._aws: Aws | None = None
+        self._resources = contextlib.ExitStack()
+
+    def close(self) -> None:
+        """End what the command opened: the embedded server saves its state to .s3once/."""
+        self._resources.close()
 
     def environment(self) -> dict[str, str]:
         """The stage's variables, overridden by any already set in the shell."""
@@ -93,8 +102,25 @@ class Context:
 
     def aws(self) -> Aws:
         if self._aws is None:
-            self._aws = Aws(self.aws_options)
+            if self.local:
+                self._aws = self._embedded()
+            else:
+                self._aws = Aws(self.aws_options)
         return self._aws
+
+    def _embedded(self) -> Aws:
+        """The embedded server with the stage's state, open until the command ends."""
+        from s3once.local.embedded import embedded_stage
+        from s3once.local.servers import OFFLINE_CREDENTIALS
+
+        if self.aws_options.endpoint_url or self.aws_options.profile:
+            raise click.UsageError(
+                "--local works on the embedded server: drop --endpoint-url and --profile"
+            )
+        url = self._resources.enter_context(
+            embedded_stage(self.project_dir, self.stage, self.environment())
+        )
+        return Aws(AwsOptions(endpoint_url=url), credentials=dict(OFFLINE_CREDENTIALS))
 
     def handler_environment(self) -> dict[str, str]:
         """The environment of a local handler process: ours, the stage's variables, and what

@@ -83,12 +83,19 @@ class AwsOptions:
 class Aws:
     """One session and its clients for the life of a command; every request is counted."""
 
-    def __init__(self, options: AwsOptions) -> None:
+    def __init__(self, options: AwsOptions, credentials: dict[str, str] | None = None) -> None:
+        """`credentials`: AWS_ACCESS_KEY_ID and its kin to use instead of boto3's chain (the
+        embedded local server's)."""
         self.options = options
+        self.credentials = credentials or {}
         self.requests = RequestCounter()
         try:
             self.session = boto3.session.Session(
-                profile_name=options.profile, region_name=options.region
+                profile_name=options.profile,
+                region_name=options.region or self.credentials.get("AWS_DEFAULT_REGION"),
+                aws_access_key_id=self.credentials.get("AWS_ACCESS_KEY_ID"),
+                aws_secret_access_key=self.credentials.get("AWS_SECRET_ACCESS_KEY"),
+                aws_session_token=self.credentials.get("AWS_SESSION_TOKEN"),
             )
         except ProfileNotFound:
             raise OperatorError(
@@ -124,7 +131,7 @@ class Aws:
 
     def child_environment(self) -> dict[str, str]:
         """The variables a child process needs to reach the same AWS as this session."""
-        environment: dict[str, str] = {}
+        environment: dict[str, str] = dict(self.credentials)
         if self.options.endpoint_url:
             environment["AWS_ENDPOINT_URL"] = self.options.endpoint_url
         if self.options.profile:

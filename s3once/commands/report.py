@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from s3once.aws.session import Aws, AwsOptions, aws_errors
+from s3once.aws.session import aws_errors
 from s3once.context import Context, aws_options
-from s3once.local import runner
 from s3once.output import table
 
 if TYPE_CHECKING:
@@ -109,21 +108,15 @@ def write_png(hours: dict[str, HourTotals], path: Path) -> None:
 def report(obj: Context, as_json: bool, png: Path | None) -> None:
     """Access-log totals per UTC hour from the aggregates table.
 
-    Without an endpoint this reads the tables the last `s3once run` kept in .s3once/.
+    With --local (before the command) this reads what `make run` kept in .s3once/.
     """
     environment = obj.environment()
     table_name = environment.get("AGGREGATES_TABLE_NAME")
     if not table_name:
         raise click.UsageError(f"AGGREGATES_TABLE_NAME is not set for stage {obj.stage!r}")
-    with runner.local_aws(obj.project_dir, obj.stage, obj.aws_options.endpoint_url) as local:
-        options = obj.aws_options
-        if local.state_path is not None:  # the embedded server: its URL, whatever else is set
-            options = options.merged(AwsOptions(endpoint_url=local.endpoint_url))
-        aws = Aws(options)
-        dynamodb = aws.client("dynamodb")
-        with aws_errors(aws, table=table_name):
-            local.prepare_tables(dynamodb, environment, create=False)
-            hours = read_totals(dynamodb, table_name)
+    aws = obj.aws()
+    with aws_errors(aws, table=table_name):
+        hours = read_totals(aws.client("dynamodb"), table_name)
     if as_json:
         click.echo(to_json(hours))
     else:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import mimetypes
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -20,9 +19,10 @@ from urllib.parse import unquote
 import boto3
 import click
 
-from s3once.aws.tables import create_required_tables, required_tables
-from s3once.local.servers import OFFLINE_CREDENTIALS, moto_server
-from s3once.local.state import restore_tables, save_tables, state_file
+from s3once.aws.tables import create_required_tables
+from s3once.local.embedded import embedded_stage, ensure_bucket, stage_buckets
+from s3once.local.servers import OFFLINE_CREDENTIALS
+from s3once.local.state import state_file
 from s3once.output import table
 from s3once.s3_events import Upload, created_event, put_upload
 
@@ -35,31 +35,29 @@ CHANGED_SUFFIX = b"\n(changed by s3once run)\n"
 @dataclass(frozen=True)
 class LocalAws:
     endpoint_url: str
-    state_path: Path | None  # where the embedded server's tables are kept between runs
-
-    def prepare_tables(self, dynamodb: Any, environment: dict[str, str], create: bool) -> None:
-        """On the embedded server, the stage's tables as the last run left them; elsewhere,
-        the tables created if `create` (and left as they are)."""
-        if create or self.state_path is not None:
-            create_required_tables(dynamodb, environment)
-        if self.state_path is not None:
-            restore_tables(dynamodb, self.state_path)
+    kept_in: Path | None  # where the embedded server's state is kept between runs
 
 
 @contextlib.contextmanager
-def local_aws(project_dir: Path, stage: str, endpoint: str | None = None) -> Iterator[LocalAws]:
+def local_aws(
+    project_dir: Path, stage: str, environment: dict[str, str], endpoint: str | None = None
+) -> Iterator[LocalAws]:
+    """The endpoint the run uses: the given one as it is (its tables created if missing), else
+    the embedded server with the stage's state from `.s3once/`. The handler runs in this
+    process and reads the environment, so the embedded server's URL and offline credentials
+    are set in it for the run."""
     endpoint = endpoint or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
-        yield LocalAws(endpoint, state_path=None)
+        create_required_tables(boto3.client("dynamodb"), environment)
+        yield LocalAws(endpoint, kept_in=None)
         return
     for name, value in OFFLINE_CREDENTIALS.items():
         os.environ[name] = value
     os.environ.pop("AWS_PROFILE", None)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with moto_server() as url:
+    with embedded_stage(project_dir, stage, environment) as url:
         os.environ["AWS_ENDPOINT_URL"] = url
         try:
-            yield LocalAws(url, state_path=state_file(project_dir, stage))
+            yield LocalAws(url, kept_in=state_file(project_dir, stage).parent)
         finally:
             del os.environ["AWS_ENDPOINT_URL"]
 
@@ -85,15 +83,13 @@ def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path 
     paths = sorted(path for path in files.rglob("*") if path.is_file())
     if not paths:
         raise click.ClickException(f"no files under {files}")
-    with local_aws(project_dir, stage, environment.get("AWS_ENDPOINT_URL")) as aws:
-        os.environ.update(environment)
+    os.environ.update(environment)
+    with local_aws(project_dir, stage, environment, environment.get("AWS_ENDPOINT_URL")) as aws:
         s3 = boto3.client("s3")
         dynamodb = boto3.client("dynamodb")
         bucket = environment["APP_BUCKET_NAME"]
-        _ensure_bucket(s3, bucket)
-        for output in _output_buckets(configured.plugin.actions, environment):
-            _ensure_bucket(s3, output)
-        aws.prepare_tables(dynamodb, environment, create=True)
+        for each in stage_buckets(environment):
+            ensure_bucket(s3, each)
         handler = _load_handler()
         click.echo(
             f"endpoint {aws.endpoint_url}, stage {stage}, processor {processor}, "
@@ -125,25 +121,13 @@ def run(project_dir: Path, stage: str, environment: dict[str, str], files: Path 
             if delivery.error:
                 click.echo(f"{delivery.step}: invocation failed: {delivery.error}", err=True)
         _show_lock_table(dynamodb, environment["LOCK_TABLE_NAME"])
-        if aws.state_path is not None:
-            save_tables(dynamodb, required_tables(environment), aws.state_path)
+        if aws.kept_in is not None:
+            where = aws.kept_in.relative_to(project_dir)
             click.echo(
-                f"\ntables kept in {aws.state_path.relative_to(project_dir)}: "
-                "run again and every delivery is skipped; delete it to start over"
+                f"\nbuckets and tables kept in {where}/: run again and every delivery is skipped;"
+                f" delete {where}/ to start over.\nOperate them with `s3once --local`, e.g."
+                " `.venv/bin/s3once --local status` (docs/operating.md)"
             )
-
-
-def _ensure_bucket(s3: Any, bucket: str) -> None:
-    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-        s3.create_bucket(Bucket=bucket)
-
-
-def _output_buckets(actions: Any, environment: dict[str, str]) -> list[str]:
-    """Buckets the processor writes to (the embedded server starts empty)."""
-    return sorted(
-        {environment[a.setting] for a in actions if a.action.startswith("s3:Put")}
-        - {environment["APP_BUCKET_NAME"]}
-    )
 
 
 def _upload(s3: Any, bucket: str, key: str, body: bytes) -> Upload:

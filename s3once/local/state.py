@@ -1,16 +1,20 @@
-"""Keep the embedded run's tables between runs, so a second run sees what the first one did.
+"""Keep the embedded server's tables and buckets between runs, so a second run (or an
+`s3once --local` command) sees what the first one did.
 
-moto keeps everything in memory; this saves the items of the app's tables to a JSON file on
-exit and puts them back on the next start. Only the embedded default uses it.
+moto keeps everything in memory; this saves the items of the app's tables to a JSON file and
+the stage's objects to files on exit, and puts them back on the next start. Only the embedded
+default uses it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 STATE_DIR = Path(".s3once")
+INDEX = "index.json"
 
 
 def state_file(project_dir: Path, stage: str) -> Path:
@@ -39,3 +43,53 @@ def restore_tables(dynamodb: Any, path: Path) -> int:
             dynamodb.put_item(TableName=name, Item=item)
             restored += 1
     return restored
+
+
+def bucket_folder(project_dir: Path, stage: str) -> Path:
+    return project_dir / STATE_DIR / f"{stage}-buckets"
+
+
+def save_buckets(s3: Any, buckets: list[str], folder: Path) -> None:
+    """Every object of `buckets`: its body in a file named by a hash of bucket and key (keys are
+    any UTF-8, not file names), and an index of keys, content types and metadata."""
+    folder.mkdir(parents=True, exist_ok=True)
+    index: list[dict[str, Any]] = []
+    kept: set[str] = set()
+    for bucket in buckets:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for listed in page.get("Contents", []):
+                key = listed["Key"]
+                got = s3.get_object(Bucket=bucket, Key=key)
+                name = hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()
+                (folder / name).write_bytes(got["Body"].read())
+                kept.add(name)
+                index.append(
+                    {
+                        "bucket": bucket,
+                        "key": key,
+                        "file": name,
+                        "content_type": got.get("ContentType", "binary/octet-stream"),
+                        "metadata": got.get("Metadata", {}),
+                    }
+                )
+    for stale in folder.iterdir():
+        if stale.name not in kept and stale.name != INDEX:
+            stale.unlink()
+    (folder / INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
+
+
+def restore_buckets(s3: Any, folder: Path) -> int:
+    """Put back the saved objects (same bodies, so the same eTags); returns how many."""
+    index_file = folder / INDEX
+    if not index_file.exists():
+        return 0
+    index: list[dict[str, Any]] = json.loads(index_file.read_text(encoding="utf-8"))
+    for entry in index:
+        s3.put_object(
+            Bucket=entry["bucket"],
+            Key=entry["key"],
+            Body=(folder / entry["file"]).read_bytes(),
+            ContentType=entry["content_type"],
+            Metadata=entry["metadata"],
+        )
+    return len(index)

@@ -23,11 +23,14 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from chalicelib.core.errors import IncompleteBatchError
 from s3once.aws.tables import create_lock_table
 from s3once.stage import stage_environment
 from tests.conftest import PROJECT_DIR, unique_name
+from tests.faults import FaultProxy, fault_proxy
 
 STAGE = "dev"
+MakeApp = Callable[..., "AppUnderTest"]
 
 
 # Settings Chalice's decorators read at import (which functions a stage deploys): a stage that
@@ -133,3 +136,29 @@ def dev_stage(
             s3.create_bucket(Bucket=bucket)
     create_required_tables(boto3.client("dynamodb", endpoint_url=dynamodb_local_url), environment)
     return environment
+
+
+def outcomes(payload: dict[str, Any] | IncompleteBatchError) -> list[tuple[Any, Any]]:
+    """(outcome, attempts) of each record of an invocation's summary or of the error it raised."""
+    records = payload.records if isinstance(payload, IncompleteBatchError) else payload["records"]
+    return [(r["outcome"], r["attempts"]) for r in records]
+
+
+@pytest.fixture
+def two_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The standard AWS_MAX_ATTEMPTS, lowered so that giving up takes little time."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+
+
+@pytest.fixture
+def dynamodb_proxy(dynamodb_local_url: str) -> Iterator[FaultProxy]:
+    """A fault proxy in front of DynamoDB Local (tests/faults.py): point the app at its url."""
+    with fault_proxy(dynamodb_local_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def s3_proxy(moto_url: str) -> Iterator[FaultProxy]:
+    """A fault proxy in front of moto's S3."""
+    with fault_proxy(moto_url) as proxy:
+        yield proxy

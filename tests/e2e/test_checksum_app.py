@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,31 +13,17 @@ import pytest
 from chalicelib.core.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
 from tests.conftest import unique_name
-from tests.e2e.conftest import AppUnderTest
+from tests.e2e.conftest import AppUnderTest, MakeApp, outcomes
 from tests.faults import (
     LOST_RESPONSE,
     THROTTLED,
     FaultProxy,
     FaultRule,
     dynamodb_operation,
-    fault_proxy,
     s3_method,
 )
 
-MakeApp = Callable[..., AppUnderTest]
 BODY = b"col1,col2\n1,2\n" * 100
-
-
-@pytest.fixture
-def s3_proxy(moto_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(moto_url) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def dynamodb_proxy(dynamodb_local_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(dynamodb_local_url) as proxy:
-        yield proxy
 
 
 def checksum_app(make_app: MakeApp, **overrides: str) -> tuple[AppUnderTest, str]:
@@ -54,10 +39,6 @@ def sidecars(app: AppUnderTest, output: str) -> dict[str, dict[str, Any]]:
         item["Key"]: json.loads(app.s3.get_object(Bucket=output, Key=item["Key"])["Body"].read())
         for item in listed
     }
-
-
-def outcomes(payload: dict[str, Any]) -> list[tuple[str, int]]:
-    return [(r["outcome"], r["attempts"]) for r in payload["records"]]
 
 
 def test_each_upload_gets_one_sidecar_and_a_changed_upload_its_own(make_app: MakeApp) -> None:

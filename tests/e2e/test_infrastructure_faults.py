@@ -8,47 +8,23 @@ travel over HTTP through botocore's parsing and standard retries, as AWS's own w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.core.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
-from tests.e2e.conftest import AppUnderTest
+from tests.e2e.conftest import MakeApp, outcomes
 from tests.faults import (
     S3_UNAVAILABLE,
     THROTTLED,
     FaultProxy,
     FaultRule,
     dynamodb_operation,
-    fault_proxy,
     s3_method,
 )
 
-MakeApp = Callable[..., AppUnderTest]
-
-
-@pytest.fixture(autouse=True)
-def two_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The standard AWS_MAX_ATTEMPTS, lowered so that giving up takes little time."""
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-
-
-@pytest.fixture
-def dynamodb_proxy(dynamodb_local_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(dynamodb_local_url) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def s3_proxy(moto_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(moto_url) as proxy:
-        yield proxy
-
-
-def outcomes(payload: dict[str, object]) -> list[tuple[object, object]]:
-    return [(r["outcome"], r["attempts"]) for r in payload["records"]]  # type: ignore[attr-defined]
+pytestmark = pytest.mark.usefixtures("two_attempts")
 
 
 def test_a_throttled_acquisition_propagates_and_the_retry_processes_the_object(

@@ -8,7 +8,6 @@ The lost answers come from a proxy that forwards the write (DynamoDB applies it)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.core.errors import IncompleteBatchError
 from s3once.s3_events import created_event, put_upload
-from tests.e2e.conftest import AppUnderTest
+from tests.e2e.conftest import MakeApp, outcomes
 from tests.faults import (
     LOST_RESPONSE,
     S3_UNAVAILABLE,
@@ -25,33 +24,10 @@ from tests.faults import (
     FaultProxy,
     FaultRule,
     dynamodb_operation,
-    fault_proxy,
     s3_method,
 )
 
-MakeApp = Callable[..., AppUnderTest]
-
-
-@pytest.fixture(autouse=True)
-def two_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-
-
-@pytest.fixture
-def dynamodb_proxy(dynamodb_local_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(dynamodb_local_url) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def s3_proxy(moto_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(moto_url) as proxy:
-        yield proxy
-
-
-def outcomes(payload: Any) -> list[tuple[object, object]]:
-    records = payload.records if isinstance(payload, IncompleteBatchError) else payload["records"]
-    return [(r["outcome"], r["attempts"]) for r in records]
+pytestmark = pytest.mark.usefixtures("two_attempts")
 
 
 def lose_answer(proxy: FaultProxy, after: int) -> FaultRule:

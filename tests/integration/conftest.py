@@ -1,4 +1,5 @@
-"""Lock repositories under test: the in-memory fake and the DynamoDB adapter on both servers."""
+"""Lock repositories under test (the in-memory fake and the DynamoDB adapter on both servers),
+and the access-log stack."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
 from s3once.aws.tables import create_lock_table
 from tests.conftest import DYNAMODB_SERVERS, unique_name
 from tests.fakes import InMemoryLockRepository
+from tests.integration.access_log_harness import Stack, new_stack
 
 # Few, fast retries keep the fault tests quick while still going through botocore's retry logic.
 TEST_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
@@ -44,3 +46,9 @@ def make_repository(request: pytest.FixtureRequest) -> Callable[[], Any]:
     name = unique_name("locks")
     create_lock_table(dynamodb_client(url), name)
     return lambda: DynamoDBLockRepository(dynamodb_client(url), name)
+
+
+@pytest.fixture
+def stack(dynamodb_local_url: str, moto_url: str) -> Stack:
+    """The access-log pipeline's tables and bucket on DynamoDB Local and moto."""
+    return new_stack(dynamodb_local_url, moto_url)

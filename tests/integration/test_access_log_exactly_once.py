@@ -24,7 +24,6 @@ from tests.integration.access_log_harness import (
     Stack,
     TransactionCounter,
     log_file,
-    new_stack,
     run_killed_worker,
     truth_of,
     upload,
@@ -32,11 +31,6 @@ from tests.integration.access_log_harness import (
 )
 
 pytestmark = pytest.mark.dynamodb_local_only
-
-
-@pytest.fixture
-def stack(dynamodb_local_url: str, moto_url: str) -> Stack:
-    return new_stack(dynamodb_local_url, moto_url)
 
 
 def small_files() -> list[LogFile]:

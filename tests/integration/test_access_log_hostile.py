@@ -12,18 +12,12 @@ from tests.integration.access_log_harness import (
     LogFile,
     Stack,
     TransactionCounter,
-    new_stack,
     truth_of,
     upload,
     worker,
 )
 
 pytestmark = pytest.mark.dynamodb_local_only
-
-
-@pytest.fixture
-def stack(dynamodb_local_url: str, moto_url: str) -> Stack:
-    return new_stack(dynamodb_local_url, moto_url)
 
 
 def test_an_impossible_line_in_a_later_step_no_longer_leaves_totals_half_committed(
