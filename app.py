@@ -27,7 +27,7 @@ class S3NotificationEvent(S3Event):
     """Chalice's S3Event reads `Records[0].s3` as it is built, so S3's `s3:TestEvent` (no Records)
     or a malformed event would fail with a bare KeyError before the handler runs. Here the
     handler sees every event, and `parse_event` ignores the test event or names what is wrong.
-    (tests/unit/test_chalice_contract.py pins the Chalice behaviour this relies on.)"""
+    (tests/unit/routes/test_chalice_contract.py pins the Chalice behaviour this relies on.)"""
 
     def _extract_attributes(self, event_dict: dict[str, Any]) -> None:
         try:

@@ -12,7 +12,7 @@ from chalicelib.aws.s3_current import S3CurrentObjects
 from chalicelib.core.errors import ObjectNotFoundError
 from chalicelib.routes.notifications import parse_event
 from s3once.s3_events import created_event, put_upload
-from tests.unit.routes_world import FakeLocator
+from tests.unit.routes.routes_world import FakeLocator
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_the_event_tests_pass_in_a_copy_with_nothing_beside_it(tmp_path: Path) -
             ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"),
         )
     shutil.copy(PROJECT_DIR / "pyproject.toml", clone)
-    tests = ["tests/unit/test_events.py", "tests/unit/test_event_fields.py"]
+    tests = ["tests/unit/routes/test_events.py", "tests/unit/routes/test_event_fields.py"]
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests],
         cwd=clone,

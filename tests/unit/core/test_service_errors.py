@@ -15,7 +15,7 @@ from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef, Parse
 from chalicelib.core.ports import CounterIncrement, Release, Settled
 from chalicelib.core.service import Invocation
 from tests.fakes import FakeProcessor, InMemoryLockRepository, LostAnswers, StoredLock
-from tests.unit.test_service import OBJ, OTHER, World, handle, outcomes
+from tests.unit.core.test_service import OBJ, OTHER, World, handle, outcomes
 
 
 def stored(world: World, obj: ObjectRef = OBJ) -> StoredLock:

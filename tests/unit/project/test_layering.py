@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[3]
 AWS_RUNTIME = ("boto3", "botocore")
 AWS_STUBS = ("mypy_boto3_",)
 MAX_MODULES_PER_FOLDER = 10

@@ -14,7 +14,7 @@ from chalicelib.routes.notifications import parse_event
 from chalicelib.routes.settings import eventbridge_pattern
 from s3once.s3_events import Upload, created_event
 from tests.route_events import EVENT_TIME, eventbridge_created, fixture
-from tests.unit.routes_world import INVOCATION, RouteWorld
+from tests.unit.routes.routes_world import INVOCATION, RouteWorld
 
 KEYS = ["a+b.txt", "a b.txt", "100% done #1.json", "reports/ü ß/q1.csv", "%2B.txt"]
 

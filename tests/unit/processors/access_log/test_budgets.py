@@ -22,7 +22,7 @@ from chalicelib.processors.access_log.processor import CHECK_EVERY_LINES, Access
 from chalicelib.processors.access_log.reader import READ_BUFFER_BYTES
 from chalicelib.processors.access_log.settings import MIB, RATIO_FREE_BYTES, AccessLogSettings
 from tests.access_log_data import GzipBomb, log_bytes, requests, truth
-from tests.unit.access_log.streams import (
+from tests.unit.processors.access_log.streams import (
     GOOD,
     OBJ,
     UPLOAD,

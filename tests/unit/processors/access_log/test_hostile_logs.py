@@ -14,7 +14,7 @@ from chalicelib.processors.access_log.errors import HourOutOfWindowError, TooMan
 from chalicelib.processors.access_log.processor import AccessLogProcessor
 from chalicelib.processors.access_log.settings import MIB, AccessLogSettings
 from tests.access_log_data import Request, combined_line, log_bytes, requests
-from tests.unit.access_log.streams import (
+from tests.unit.processors.access_log.streams import (
     GOOD,
     OBJ,
     UPLOAD,

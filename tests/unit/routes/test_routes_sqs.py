@@ -12,7 +12,7 @@ from chalicelib.core.model import LockStatus, ObjectRef
 from chalicelib.routes.notifications import parse_event
 from s3once.s3_events import Upload, created_event
 from tests.route_events import eventbridge_created, fixture, sqs_batch, sqs_message
-from tests.unit.routes_world import INVOCATION, RouteWorld, client_error
+from tests.unit.routes.routes_world import INVOCATION, RouteWorld, client_error
 
 A = Upload("uploads", "a.txt", "e" * 32, 5)
 B = Upload("uploads", "b c+d.txt", "f" * 32, 7)

@@ -11,7 +11,7 @@ from chalicelib.core.model import LockStatus, ObjectRef
 from s3once.aws.batch_jobs import manifest_csv
 from s3once.s3_events import Upload
 from tests.route_events import batch_invocation, batch_task, fixture
-from tests.unit.routes_world import INVOCATION, RouteWorld, client_error
+from tests.unit.routes.routes_world import INVOCATION, RouteWorld, client_error
 
 V1 = "powertools__s3BatchOperationEventSchemaV1.json"
 V2 = "powertools__s3BatchOperationEventSchemaV2.json"

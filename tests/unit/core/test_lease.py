@@ -13,7 +13,7 @@ from chalicelib.core.lease import LeaseKeeper, LeasePolicy
 from chalicelib.core.model import IdempotencyScope, LockStatus, ObjectRef
 from chalicelib.core.ports import Acquired, LeaseRequest, Release, Settled, WorkContext
 from tests.fakes import FakeClock, FakeProcessor, InMemoryLockRepository
-from tests.unit.test_service import OBJ, World, handle, outcomes
+from tests.unit.core.test_service import OBJ, World, handle, outcomes
 
 PK = "pk-1"
 

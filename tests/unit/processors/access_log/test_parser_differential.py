@@ -25,8 +25,8 @@ from chalicelib.processors.access_log.formats import (
 from chalicelib.processors.access_log.processor import AccessLogProcessor
 from chalicelib.processors.access_log.settings import AccessLogSettings
 from tests.fakes import FakeObjectStore
-from tests.unit.access_log.fuzz_lines import fuzzed_lines
-from tests.unit.access_log.reference_parser import ReferenceParser
+from tests.unit.processors.access_log.fuzz_lines import fuzzed_lines
+from tests.unit.processors.access_log.reference_parser import ReferenceParser
 
 LINES = 30_000
 OBJ = ObjectRef("logs", "fuzzed.log", etag="e")

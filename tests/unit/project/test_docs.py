@@ -21,7 +21,7 @@ import pytest
 
 from s3once.cli import main as s3once_main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 PROJECT_PATH = re.compile(r"^(?:chalicelib|s3once|tests|docs|infra|scripts|benchmarks|samples)/")
 # Files a page asks its reader to create: they must not exist, or following it would overwrite.

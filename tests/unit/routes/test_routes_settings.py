@@ -8,7 +8,7 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from chalicelib.aws.retryable import describe, is_transient
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.routes.settings import RouteSettings
-from tests.unit.routes_world import client_error
+from tests.unit.routes.routes_world import client_error
 
 
 def test_without_a_queue_name_the_sqs_route_is_off() -> None:
