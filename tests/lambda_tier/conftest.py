@@ -149,8 +149,11 @@ def deploy(
     assert tree_state(task_root) == extracted, "the function wrote into its task root"
 
 
+MakeInvoker = Callable[..., AsyncInvoker]
+
+
 @pytest.fixture
-def async_invoker(stage: Stage) -> Callable[[Function], AsyncInvoker]:
+def async_invoker(stage: Stage) -> MakeInvoker:
     """Lambda's asynchronous invocation of a function, with infra/terraform's retry settings
     (2 retries, 6 hours) and the stage's on-failure queue."""
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from s3once.s3_events import created_event, put_upload
-from tests.lambda_tier.async_invoke import AsyncInvoker
-from tests.lambda_tier.conftest import Deploy, Stage
+from tests.lambda_tier.conftest import Deploy, MakeInvoker, Stage
 from tests.lambda_tier.function import Function
 
 KEY = "reports/2026 Q1 résumé+final.pdf"  # URL-encoded in the event, as S3 sends it
@@ -23,7 +21,7 @@ def log_lines(function: Function) -> list[dict[str, object]]:
 
 
 def test_an_upload_is_processed_once_and_its_duplicate_delivery_is_skipped(
-    stage: Stage, deploy: Deploy, async_invoker: Callable[[Function], AsyncInvoker]
+    stage: Stage, deploy: Deploy, async_invoker: MakeInvoker
 ) -> None:
     function = deploy()
     invoker = async_invoker(function)

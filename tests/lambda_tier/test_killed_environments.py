@@ -4,14 +4,11 @@ over the lease the dead one left behind."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from s3once.s3_events import created_event, put_upload
 from tests.faults import Fault, FaultProxy, FaultRule, s3_method
-from tests.lambda_tier.async_invoke import AsyncInvoker
-from tests.lambda_tier.conftest import LEASE_SECONDS, Deploy, Stage, wait_for
-from tests.lambda_tier.function import Function
+from tests.lambda_tier.conftest import LEASE_SECONDS, Deploy, MakeInvoker, Stage, wait_for
 
 TIMEOUT_S = 3.0  # the function's timeout for this deployment (the stage's is 60 s)
 # S3 holds the processor's read this long before answering: the worker is mid-work.
@@ -21,7 +18,7 @@ HELD = Fault(0, b"", delay_s=2 * TIMEOUT_S)
 def test_a_worker_killed_mid_work_is_taken_over_by_the_retry_in_a_new_environment(
     stage: Stage,
     deploy: Deploy,
-    async_invoker: Callable[[Function], AsyncInvoker],
+    async_invoker: MakeInvoker,
     s3_proxy: FaultProxy,
 ) -> None:
     function = deploy(s3_url=s3_proxy.url, LEASE_SECONDS=str(LEASE_SECONDS))
@@ -50,7 +47,7 @@ def test_a_worker_killed_mid_work_is_taken_over_by_the_retry_in_a_new_environmen
 def test_a_worker_past_its_timeout_is_killed_and_its_lease_ends_at_its_deadline(
     stage: Stage,
     deploy: Deploy,
-    async_invoker: Callable[[Function], AsyncInvoker],
+    async_invoker: MakeInvoker,
     s3_proxy: FaultProxy,
 ) -> None:
     # The stage's own 30 s lease, not a scaled one: what frees the object for the retry two

@@ -3,13 +3,9 @@ a minute later (scaled), and what the application makes of them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from s3once.s3_events import created_event, put_upload
 from tests.faults import S3_UNAVAILABLE, FaultProxy, FaultRule, s3_method
-from tests.lambda_tier.async_invoke import AsyncInvoker
-from tests.lambda_tier.conftest import Deploy, Stage
-from tests.lambda_tier.function import Function
+from tests.lambda_tier.conftest import Deploy, MakeInvoker, Stage
 
 # botocore's standard retries make 3 attempts: 3 answers of 503 fail the processor's read.
 BOTOCORE_ATTEMPTS = 3
@@ -18,7 +14,7 @@ BOTOCORE_ATTEMPTS = 3
 def test_a_processor_failure_is_retried_by_lambda_with_the_same_request_id_and_completes(
     stage: Stage,
     deploy: Deploy,
-    async_invoker: Callable[[Function], AsyncInvoker],
+    async_invoker: MakeInvoker,
     s3_proxy: FaultProxy,
 ) -> None:
     function = deploy(s3_url=s3_proxy.url)
@@ -36,6 +32,7 @@ def test_a_processor_failure_is_retried_by_lambda_with_the_same_request_id_and_c
     [record] = stage.lock_items()
     # The failed attempt marked the record FAILED; the retry acquired it with the next fence.
     assert (record["status"]["S"], record["attempts"]["N"]) == ("COMPLETED", "2")
+    assert record["owner"]["S"] == invocation.request_id  # the request id the runtime passed
     # A function error leaves the execution environment warm: the retry ran in it.
     assert (first.environment, retry.environment) == (1, 1)
     assert stage.failed_events() == []
