@@ -126,12 +126,8 @@ def deploy(
         timeout_s: float | None = None,
         **variables: str,
     ) -> Function:
-        config = functions[resource].with_settings(
-            timeout_s,
-            APP_BUCKET_NAME=stage.bucket,
-            LOCK_TABLE_NAME=stage.lock_table,
-            **variables,
-        )
+        names = {"APP_BUCKET_NAME": stage.bucket, "LOCK_TABLE_NAME": stage.lock_table}
+        config = functions[resource].with_settings(timeout_s, **{**names, **variables})
         endpoints = {
             "AWS_ENDPOINT_URL": moto_url,
             "AWS_ENDPOINT_URL_S3": s3_url or moto_url,

@@ -64,3 +64,22 @@ def test_an_event_older_than_the_maximum_event_age_goes_to_the_queue_before_its_
     [message] = [json.loads(body) for body in stage.failed_events()]
     assert message["requestContext"]["condition"] == EVENT_AGE_EXCEEDED
     assert message["requestContext"]["approximateInvokeCount"] == len(invocation.attempts) < 3
+
+
+def test_a_stage_that_fails_at_import_reports_an_init_error_and_its_events_reach_the_queue(
+    stage: Stage, deploy: Deploy, async_invoker: MakeInvoker
+) -> None:
+    # A deployment without the trigger's bucket: app.py cannot even be imported.
+    function = deploy(APP_BUCKET_NAME="")
+    upload = put_upload(stage.s3, stage.bucket, "notes/a.txt", b"a", "text/plain")
+
+    invocation = async_invoker(function).invoke(created_event(upload))
+
+    # Each attempt is a new environment whose init fails (the runtime client posts to
+    # /runtime/init/error and exits); nothing was acquired.
+    assert [a.environment for a in invocation.attempts] == [1, 2, 3]
+    assert {a.error_type for a in invocation.attempts} == {"ConfigurationError"}
+    assert "APP_BUCKET_NAME" in invocation.attempts[0].payload["errorMessage"]
+    [message] = [json.loads(body) for body in stage.failed_events()]
+    assert message["requestContext"]["approximateInvokeCount"] == 3
+    assert stage.lock_items() == []
