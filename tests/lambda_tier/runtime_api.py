@@ -105,8 +105,8 @@ class RuntimeAPI:
                     self._reply(404, {"errorMessage": f"no such endpoint {self.path}"})
                     return
                 invocation = api._next_invocation()
-                if invocation is None:  # the environment is being shut down
-                    self._reply(500, {"errorMessage": "the environment is shut down"})
+                if invocation is None:  # the environment is shut down: its process is gone
+                    self.close_connection = True
                     return
                 deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
                 self._reply(

@@ -23,11 +23,12 @@ def test_a_worker_killed_mid_work_is_taken_over_by_the_retry_in_a_new_environmen
 ) -> None:
     function = deploy(s3_url=s3_proxy.url, LEASE_SECONDS=str(LEASE_SECONDS))
     upload = put_upload(stage.s3, stage.bucket, "video/clip 01.mp4", b"\x00" * 64, "video/mp4")
-    s3_proxy.rules.append(FaultRule(s3_method("HEAD"), HELD, times=1))
+    read = FaultRule(s3_method("HEAD"), HELD, times=1)
+    s3_proxy.rules.append(read)
 
     with ThreadPoolExecutor(max_workers=1) as lambda_service:
         pending = lambda_service.submit(async_invoker(function).invoke, created_event(upload))
-        wait_for(lambda: bool(stage.lock_items()), "the worker's acquisition")
+        wait_for(lambda: read.hits == 1, "the worker's read of the object, held by S3")
         [held] = stage.lock_items()
         assert held["status"]["S"] == "IN_PROGRESS"
         function.kill()
