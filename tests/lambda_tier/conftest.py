@@ -26,6 +26,7 @@ from tests.lambda_tier.async_invoke import AsyncInvoker, AsyncSettings, QueueDes
 from tests.lambda_tier.deployment import (
     FunctionConfig,
     build_package,
+    event_invoke_config,
     extract_read_only,
     function_configs,
     make_writable,
@@ -150,11 +151,17 @@ MakeInvoker = Callable[..., AsyncInvoker]
 
 @pytest.fixture
 def async_invoker(stage: Stage) -> MakeInvoker:
-    """Lambda's asynchronous invocation of a function, with infra/terraform's retry settings
-    (2 retries, 6 hours) and the stage's on-failure queue."""
+    """Lambda's asynchronous invocation of a function, with the retries and event age
+    infra/terraform configures for it, and the stage's on-failure queue."""
 
-    def make(function: Function, maximum_event_age_s: float = 21600.0) -> AsyncInvoker:
-        settings = AsyncSettings(2, maximum_event_age_s, TIME_SCALE)
+    def make(function: Function, maximum_event_age_s: float | None = None) -> AsyncInvoker:
+        config = event_invoke_config(function.config.resource)
+        assert config.on_failure == "${aws_sqs_queue.failed_events.arn}"
+        settings = AsyncSettings(
+            config.maximum_retry_attempts,
+            maximum_event_age_s or config.maximum_event_age_s,
+            TIME_SCALE,
+        )
         return AsyncInvoker(function, settings, QueueDestination(stage.sqs, stage.failed_queue_url))
 
     return make

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -15,11 +16,15 @@ from typing import Any
 
 from tests.conftest import PROJECT_DIR
 
+INFRA_TERRAFORM = PROJECT_DIR / "infra" / "terraform" / "s3-once.tf.json"
+_VARIABLE = re.compile(r"\$\{var\.(\w+)\}")
+
 
 @dataclass(frozen=True)
 class FunctionConfig:
     """One `aws_lambda_function` of the generated Terraform."""
 
+    resource: str  # its name in the Terraform module, e.g. on_object_created
     name: str
     handler: str
     runtime: str
@@ -92,6 +97,7 @@ def function_configs(terraform_dir: Path) -> dict[str, FunctionConfig]:
     resources = _resources(terraform_dir)
     return {
         name: FunctionConfig(
+            resource=name,
             name=function["function_name"],
             handler=function["handler"],
             runtime=function["runtime"],
@@ -116,6 +122,32 @@ def event_source_mappings(terraform_dir: Path) -> list[EventSourceMapping]:
         )
         for mapping in mappings.values()
     ]
+
+
+@dataclass(frozen=True)
+class EventInvokeConfig:
+    """What infra/terraform sets for a function's asynchronous invocations."""
+
+    maximum_retry_attempts: int
+    maximum_event_age_s: float
+    on_failure: str  # the destination, as Terraform names it
+
+
+def event_invoke_config(resource: str, template: Path = INFRA_TERRAFORM) -> EventInvokeConfig:
+    """The `aws_lambda_function_event_invoke_config` of `resource`, its variables at their
+    defaults (what a `terraform apply` without -var deploys)."""
+    document = json.loads(template.read_text(encoding="utf-8"))
+    config = document["resource"]["aws_lambda_function_event_invoke_config"][resource]
+
+    def value(expression: object) -> Any:
+        match = _VARIABLE.fullmatch(str(expression))
+        return document["variable"][match[1]]["default"] if match else expression
+
+    return EventInvokeConfig(
+        maximum_retry_attempts=int(value(config["maximum_retry_attempts"])),
+        maximum_event_age_s=float(value(config["maximum_event_age_in_seconds"])),
+        on_failure=config["destination_config"]["on_failure"]["destination"],
+    )
 
 
 def _resources(terraform_dir: Path) -> dict[str, dict[str, dict[str, Any]]]:
