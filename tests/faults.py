@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.exceptions import ConnectionClosedError
+
+from tests.loopback import serve
 
 
 @dataclass(frozen=True)
@@ -143,15 +145,9 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve(Handler) as server:
+        proxy.url = server.url
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # Faults below botocore, through its event hooks on one client (any endpoint, moto included).

@@ -10,9 +10,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
+
+from tests.loopback import serve
 
 INVOKE_PATH = "/2015-03-31/functions/"
 
@@ -66,12 +68,6 @@ def lambda_recorder() -> Iterator[LambdaRecorder]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    recorder.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve(Handler) as server:
+        recorder.url = server.url
         yield recorder
-    finally:
-        server.shutdown()
-        server.server_close()
