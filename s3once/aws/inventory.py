@@ -85,6 +85,10 @@ class Progress:
             for upload in uploads:
                 self._pending.pop(upload, None)
 
+    def read_to(self) -> Checkpoint:
+        with self._lock:
+            return self._reached
+
     def settle_all(self) -> None:
         with self._lock:
             self._pending.clear()
@@ -232,8 +236,23 @@ class InventoryRun:
         self.dry_run = dry_run
         self.tally = Tally()
         self.progress = Progress(self.report.start)
+        self.error: OperatorError | None = None
 
     def uploads(
+        self, summary: Summary, now_ms: int, on_rows: Callable[[int], None]
+    ) -> Iterator[Upload]:
+        """The missing uploads; a report found unusable midway (a data file's checksum) ends
+        them, so that those already read are still delivered, and `stop` raises it after."""
+        try:
+            yield from self._missing(summary, now_ms, on_rows)
+        except OperatorError as exc:
+            self.error = exc
+
+    def stop(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _missing(
         self, summary: Summary, now_ms: int, on_rows: Callable[[int], None]
     ) -> Iterator[Upload]:
         return missing_uploads(
@@ -262,7 +281,7 @@ class InventoryRun:
         save_checkpoint(self.path, self.progress.safe())
 
     def to_json(self) -> dict[str, Any]:
-        checkpoint = self.progress.safe()
+        checkpoint = self.progress.read_to() if self.dry_run else self.progress.safe()
         return {
             "manifest": self.report.url,
             "files": len(self.report.manifest.files),

@@ -131,6 +131,7 @@ def backfill(
                 )
                 if run is not None:
                     run.save(all_sent=bool(extra.get("job_id")) or not summary.unfinished)
+                    run.stop()
             else:
                 log_path = obj.project_dir / STATE_DIR / f"backfill-{obj.stage}.log"
                 with _deliverer(obj, aws, via, function_name, concurrency, dry_run, log_path) as d:
@@ -140,6 +141,8 @@ def backfill(
                     finally:
                         if run is not None:
                             run.save()
+                if run is not None:
+                    run.stop()
                 if via == "local" and not dry_run:
                     extra["handler_log"] = str(log_path)
     if run is not None:
