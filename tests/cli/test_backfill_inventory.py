@@ -234,3 +234,40 @@ def test_a_prefix_and_an_inventory_together_are_refused(stage: Stage) -> None:
     result = stage.s3once("backfill", f"s3://{stage.bucket}/", "--inventory", "s3://b/m.json")
 
     assert result.returncode == 2 and "give either a prefix" in result.stderr
+
+
+def test_under_version_scope_only_the_latest_version_is_looked_up_and_delivered(
+    stage: Stage,
+) -> None:
+    stage.s3.put_bucket_versioning(
+        Bucket=stage.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    first = stage.upload("v/doc.txt", b"same")
+    second = stage.upload("v/doc.txt", b"same")  # same content, a new version
+    rows = [
+        Row(stage.bucket, "v/doc.txt", first.etag, 4, str(first.version_id), is_latest=False),
+        Row(stage.bucket, "v/doc.txt", second.etag, 4, str(second.version_id)),
+        Row(stage.bucket, "v/gone.txt", "", version_id="dm1", is_delete_marker=True),
+    ]
+    report = write_report(stage.s3, reports_bucket(stage), stage.bucket, rows)
+
+    summary = stage.json("backfill", "--inventory", report.url, IDEMPOTENCY_SCOPE="version")
+
+    assert (summary["listed"], summary["unfinished"], summary["delivered"]) == (1, 1, 1)
+    assert summary["inventory"]["rows_skipped"] == 2
+    assert set(stage.items()) == {upload_pk(second, "version", PROCESSOR)}
+
+
+def test_a_dry_run_via_batch_operations_writes_no_manifest_and_creates_no_job(
+    stage: Stage,
+) -> None:
+    missing = never_delivered(stage, ["j/1.txt"])
+    report = write_report(stage.s3, reports_bucket(stage), stage.bucket, missing)
+
+    summary = stage.json(
+        "backfill", "--inventory", report.url, "--via", "batch-operations", "--dry-run"
+    )
+
+    assert (summary["unfinished"], summary["manifest"], summary["job_id"]) == (1, None, None)
+    listed = stage.s3.list_objects_v2(Bucket=stage.bucket).get("Contents", [])
+    assert [entry["Key"] for entry in listed] == ["j/1.txt"]
