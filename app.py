@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, S3Event, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Rate, S3Event, SQSEvent
 
-from chalicelib.composition import pipeline_for, route_handlers_for
+from chalicelib.composition import pipeline_for, reconciler_for, route_handlers_for
 from chalicelib.core.logs import request_context
 from chalicelib.core.service import Invocation
 from chalicelib.core.settings import app_bucket_name
+from chalicelib.reconcile.settings import SCHEDULE_MINUTES, inventory_location
 from chalicelib.routes.notifications import parse_event
 from chalicelib.routes.settings import RouteSettings, eventbridge_pattern
 
@@ -83,3 +84,13 @@ def on_batch_operations_task(event: dict[str, Any], context: Any) -> dict[str, A
     current = invocation(context)
     with request_context(current.request_id):
         return route_handlers_for(os.environ).batch_operations(event, current)
+
+
+# Reconciliation from S3 Inventory (docs/operating.md), only on stages that name the reports.
+if inventory_location(os.environ):
+
+    @app.schedule(Rate(SCHEDULE_MINUTES, unit=Rate.MINUTES))
+    def reconcile_from_inventory(event: CloudWatchEvent) -> dict[str, Any]:
+        current = invocation(event.context)
+        with request_context(current.request_id):
+            return reconciler_for(os.environ).run(current)

@@ -28,6 +28,8 @@ from chalicelib.processors.plugin import ConfiguredProcessor, Resources
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+    from chalicelib.reconcile.scheduled import ScheduledReconciler
+    from chalicelib.reconcile.settings import ReconcileSettings
     from chalicelib.routes.handlers import RouteHandlers
 
 # Containers see one configuration; tests and local runs may see a few.
@@ -110,5 +112,46 @@ def route_handlers(settings: Settings, processor: ConfiguredProcessor) -> RouteH
         handle=pipeline(settings, processor).handle,
         locator=S3CurrentObjects(session.client("s3", config=client_config())),
         errors=ServiceErrors(SERVICE_ERRORS, is_transient, describe),
+        logger=get_logger(),
+    )
+
+
+def reconciler_for(environ: Mapping[str, str]) -> ScheduledReconciler:
+    """The scheduled reconciliation `environ` describes (a stage with INVENTORY_LOCATION)."""
+    from chalicelib.reconcile.settings import ReconcileSettings
+
+    configure_level(environ)
+    settings = Settings.from_environ(environ)
+    return reconciler(
+        settings,
+        ReconcileSettings.from_environ(environ),
+        REGISTRY.configure(settings.processor, environ),
+    )
+
+
+@functools.lru_cache(maxsize=MAX_CONFIGURATIONS)
+def reconciler(
+    settings: Settings, inventory: ReconcileSettings, processor: ConfiguredProcessor
+) -> ScheduledReconciler:
+    """The reconciliation around the same pipeline, imported on the first scheduled run."""
+    from chalicelib.aws.inventory_reports import S3InventoryReports
+    from chalicelib.aws.lock_lookup import DynamoDBRecordLookup
+    from chalicelib.aws.reconcile_checkpoints import DynamoDBCheckpoints
+    from chalicelib.core.keys import idempotency_key
+    from chalicelib.reconcile.scheduled import ScheduledReconciler
+
+    session = boto3.session.Session()
+    dynamodb = dynamodb_client(session)
+    return ScheduledReconciler(
+        inventory,
+        bucket=settings.bucket_name,
+        scope=settings.scope,
+        processor=processor.name,
+        reports=S3InventoryReports(session.client("s3", config=client_config())),
+        lookup=DynamoDBRecordLookup(dynamodb, settings.lock_table_name),
+        checkpoints=DynamoDBCheckpoints(dynamodb, settings.lock_table_name),
+        handle=pipeline(settings, processor).handle,
+        key_of=functools.partial(idempotency_key, scope=settings.scope, processor=processor.name),
+        clock=SystemClock(),
         logger=get_logger(),
     )

@@ -20,6 +20,9 @@ _SEPARATOR = "#"
 # An escaped part never holds "%" other than in "%25" or "%23", so "%sha256=" marks a digest
 # that no readable part can spell.
 _DIGEST_MARK = "%sha256="
+# Items of the lock table that are no lock (a reconciliation's checkpoint) begin with this mark:
+# a lock's pk begins with an escaped part, where "%" only begins "%25", "%23" or "%sha256=".
+_CHECKPOINT_MARK = "%checkpoint="
 
 
 def idempotency_key(obj: ObjectRef, scope: IdempotencyScope, processor: str) -> str:
@@ -39,6 +42,11 @@ def idempotency_key(obj: ObjectRef, scope: IdempotencyScope, processor: str) -> 
             _identity(obj, scope),
         )
     )
+
+
+def checkpoint_key(name: str) -> str:
+    """The `pk` of the checkpoint item `name`, which no idempotency key can equal."""
+    return _CHECKPOINT_MARK + _part(name, KEY_BYTES)
 
 
 def _identity(obj: ObjectRef, scope: IdempotencyScope) -> str:

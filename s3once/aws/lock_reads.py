@@ -7,7 +7,6 @@ everything else propagates.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from s3once.aws.tables import OBJECT_INDEX
 from s3once.records import SUMMARY_ATTRIBUTES, RecordView, object_prefixes
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem request (DynamoDB's limit)
-MAX_UNPROCESSED_ROUNDS = 10
 
 
 def _names(attributes: Iterable[str]) -> tuple[str, dict[str, str]]:
@@ -77,30 +75,13 @@ def batch_get(
     projection: tuple[str, ...] | None = SUMMARY_ATTRIBUTES,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, RecordView]:
-    """The records of `pks` that exist, by pk: BatchGetItem, 100 keys a request, eventually
-    consistent (half the price; a record finished a moment ago may look unfinished, and its
-    redelivery is then skipped by the lock). Unprocessed keys are asked again with jittered
-    exponential backoff."""
-    found: dict[str, RecordView] = {}
-    for start in range(0, len(pks), BATCH_GET_LIMIT):
-        request: dict[str, Any] = {"Keys": [{"pk": {"S": pk}} for pk in pks[start : start + 100]]}
-        if projection:
-            expression, names = _names(projection)
-            request.update(ProjectionExpression=expression, ExpressionAttributeNames=names)
-        pending: dict[str, Any] = {table: request}
-        for round_ in range(MAX_UNPROCESSED_ROUNDS + 1):
-            response = client.batch_get_item(RequestItems=pending)
-            for item in response["Responses"].get(table, []):
-                record = RecordView.from_item(item)
-                found[record.pk] = record
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            if round_ == MAX_UNPROCESSED_ROUNDS:
-                left = len(pending[table]["Keys"])
-                raise RuntimeError(f"{left} keys still unprocessed after {round_} retries")
-            sleep(random.uniform(0, min(5.0, 0.05 * 2**round_)))
-    return found
+    """The records of `pks` that exist, by pk: the application's batched reader
+    (`chalicelib/aws/lock_lookup.py`: BatchGetItem, 100 keys a request, eventually consistent,
+    unprocessed keys asked again with jittered exponential backoff)."""
+    from chalicelib.aws.lock_lookup import batch_get_items
+
+    items, _ = batch_get_items(client, table, pks, projection, sleep)
+    return {pk: RecordView.from_item(item) for pk, item in items.items()}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """`s3once backfill s3://bucket/prefix`: deliver what is unfinished under a prefix, through the
-local handler, the deployed function, or an S3 Batch Operations job."""
+local handler, the deployed function, or an S3 Batch Operations job. With `--inventory`, the
+objects come from an S3 Inventory report instead of a listing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import IO, Any
 import click
 
 from s3once.aws.batch_jobs import JobRequest, submit
+from s3once.aws.inventory import InventoryRun, checkpoint_path
 from s3once.aws.listing import parse_s3_url
 from s3once.aws.session import Aws, aws_errors
 from s3once.aws.unfinished import Summary, Target, deliver_all, find_unfinished
@@ -23,7 +25,15 @@ VIAS = ["local", "lambda", "batch-operations"]
 
 
 @click.command()
-@click.argument("url")
+@click.argument("url", required=False)
+@click.option(
+    "--inventory",
+    "inventory_url",
+    metavar="S3_URL",
+    help="s3:// key of an S3 Inventory report's manifest.json (CSV): reconcile the objects it"
+    " lists instead of listing a prefix; resumes from its checkpoint in .s3once/.",
+)
+@click.option("--from-start", is_flag=True, help="--inventory: ignore the checkpoint.")
 @click.option("--processor", type=ProcessorName(), help="Default: the stage's PROCESSOR.")
 @click.option(
     "--via",
@@ -51,7 +61,9 @@ VIAS = ["local", "lambda", "batch-operations"]
 @click.pass_obj
 def backfill(
     obj: Context,
-    url: str,
+    url: str | None,
+    inventory_url: str | None,
+    from_start: bool,
     processor: str | None,
     via: str,
     function_name: str | None,
@@ -66,11 +78,16 @@ def backfill(
 ) -> None:
     """Deliver every object under a prefix whose record is not COMPLETED.
 
-    Lists the objects, looks their records up 100 at a time, and delivers only the unfinished
-    ones (no record, FAILED, or IN_PROGRESS past its lease), several to an event. Interrupted,
-    it can be run again: what finished is COMPLETED and is not delivered twice.
+    Lists the objects (or reads them from an inventory report), looks their records up 100 at
+    a time, and delivers only the unfinished ones (no record, FAILED, or IN_PROGRESS past its
+    lease), several to an event. Interrupted, it can be run again: what finished is COMPLETED
+    and is not delivered twice.
     """
-    bucket, prefix = parse_s3_url(url)
+    if (url is None) == (inventory_url is None):
+        raise click.UsageError(
+            "give either a prefix (s3://bucket/prefix) or --inventory s3://.../manifest.json"
+        )
+    bucket, prefix = parse_s3_url(url) if url else (obj.setting("APP_BUCKET_NAME"), "")
     aws = obj.aws()
     target = Target(obj.lock_table, bucket, prefix, obj.processor(processor), obj.scope)
     if via == "batch-operations" and not dry_run and not (role_arn and function_name):
@@ -84,12 +101,20 @@ def backfill(
     with aws_errors(aws, table=target.table):
         s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
         bar: Any
+        run: InventoryRun | None = None
+        if inventory_url:
+            state = obj.project_dir / STATE_DIR
+            path = checkpoint_path(state, obj.stage, target.processor)
+            run = InventoryRun(s3, dynamodb, target, inventory_url, path, from_start, dry_run)
         with click.progressbar(
-            iter([]), label=f"checking {url}", show_pos=True, file=sys.stderr
+            iter([]), label=f"checking {url or inventory_url}", show_pos=True, file=sys.stderr
         ) as bar:
-            unfinished = find_unfinished(
-                s3, dynamodb, target, summary, int(started * 1000), on_listed=bar.update
-            )
+            if run is not None:
+                unfinished = run.uploads(summary, int(started * 1000), bar.update)
+            else:
+                unfinished = find_unfinished(
+                    s3, dynamodb, target, summary, int(started * 1000), on_listed=bar.update
+                )
             if via == "batch-operations":
                 extra = _batch_job(
                     obj,
@@ -104,17 +129,38 @@ def backfill(
                     account_id,
                     function_name,
                 )
+                if run is not None:
+                    run.save(all_sent=bool(extra.get("job_id")) or not summary.unfinished)
+                    run.stop()
             else:
                 log_path = obj.project_dir / STATE_DIR / f"backfill-{obj.stage}.log"
                 with _deliverer(obj, aws, via, function_name, concurrency, dry_run, log_path) as d:
-                    deliver_all(unfinished, d, summary, records_per_event, concurrency)
+                    try:
+                        sent = run.tracking(d) if run is not None else d
+                        deliver_all(unfinished, sent, summary, records_per_event, concurrency)
+                    finally:
+                        if run is not None:
+                            run.save()
+                if run is not None:
+                    run.stop()
                 if via == "local" and not dry_run:
                     extra["handler_log"] = str(log_path)
+    if run is not None:
+        extra["inventory"] = run.to_json()
     requests = dict(sorted(aws.requests.counts.items()))
     if as_json:
         click.echo(json.dumps({**summary.to_json(), **extra, "requests": requests}, indent=2))
     else:
-        _echo_summary(url, target, via, dry_run, summary, extra, requests, time.time() - started)
+        _echo_summary(
+            url or str(inventory_url),
+            target,
+            via,
+            dry_run,
+            summary,
+            extra,
+            requests,
+            time.time() - started,
+        )
     if summary.interrupted:
         sys.exit(130)
     if summary.errors:
@@ -225,6 +271,9 @@ def _echo_summary(
         f"{url}: processor {target.processor}, scope {target.scope}, via {via}"
         + (" (dry run)" if dry_run else "")
     )
+    inventory = extra.get("inventory")
+    if inventory:
+        click.echo(_inventory_line(inventory))
     click.echo(
         f"listed {summary.listed}: {summary.completed} COMPLETED (left alone),"
         f" {summary.held} held by a live lease (left alone), {summary.unfinished} unfinished"
@@ -257,3 +306,20 @@ def _echo_summary(
         click.echo("interrupted: run the same command again to deliver the rest", err=True)
     elif summary.errors:
         click.echo("some invocations failed: run the same command again to retry them", err=True)
+
+
+def _inventory_line(inventory: dict[str, Any]) -> str:
+    start, position = inventory["started_at"], inventory["position"]
+    if start["done"]:
+        return "already reconciled to its end: nothing to read (--from-start reads it again)"
+    where = (
+        "to its end"
+        if position["done"]
+        else (f"to file {position['file_index'] + 1} row {position['row']}")
+    )
+    saved = f", checkpoint {inventory['checkpoint']}" if inventory["checkpoint"] else ""
+    return (
+        f"inventory of {inventory['files']} data files read {where}: {inventory['rows_read']}"
+        f" rows ({inventory['rows_skipped']} delete markers or older versions skipped),"
+        f" {inventory['lookups']} lookups{saved}"
+    )

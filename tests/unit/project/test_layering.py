@@ -181,8 +181,15 @@ def violation(imp: Import) -> str | None:
             "a processor never imports another processor",
         ),
         (
-            layer == "aws" and deployed and project and _layer(name) not in ("core", "aws"),
-            "an adapter imports only the core and the adapters",
+            layer == "aws"
+            and deployed
+            and project
+            and _layer(name) not in ("core", "aws", "reconcile"),
+            "an adapter imports only the core, the adapters and the reconciliation's values",
+        ),
+        (
+            layer == "reconcile" and project and _layer(name) not in ("core", "reconcile"),
+            "the reconciliation imports only the core and itself",
         ),
         (
             where.startswith("s3once/")
@@ -222,6 +229,9 @@ def test_every_module_imports_only_what_its_layer_may() -> None:
         ),
         ("chalicelib/processors/content_type.py", "chalicelib.aws.s3_objects", True),
         ("chalicelib/aws/s3_objects.py", "chalicelib.routes.sqs", True),
+        ("chalicelib/aws/inventory_reports.py", "chalicelib.reconcile.manifest", False),
+        ("chalicelib/reconcile/scan.py", "chalicelib.aws.lock_lookup", True),
+        ("chalicelib/reconcile/scan.py", "chalicelib.routes.fields", True),
         ("chalicelib/aws/dynamodb_lock.py", "botocore.exceptions", False),
         ("app.py", "boto3", True),
         ("app.py", "s3once.cli", True),
