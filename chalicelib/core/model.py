@@ -40,12 +40,21 @@ class ParsedEvent:
     with InvalidEventError naming the invalid ones.
 
     `event_time_ms` is the oldest `eventTime` among the records read (epoch milliseconds), how
-    long ago the event began; None when no record says. Each object carries its own."""
+    long ago the event began; None when no record says. Each object carries its own.
+
+    `origins` names where each object was read, in the order of `objects` (e.g.
+    `Records[0].s3.object`), so that a record refused later (no eTag where the scope needs one)
+    is named by its path too; empty when the route reads its object from elsewhere."""
 
     objects: list[ObjectRef] = field(default_factory=list)
     ignored: list[IgnoredRecord] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     event_time_ms: int | None = None
+    origins: list[str] = field(default_factory=list)
+
+    def origin(self, index: int) -> str:
+        """Where `objects[index]` was read; `s3.object` when the route did not say."""
+        return self.origins[index] if index < len(self.origins) else "s3.object"
 
 
 class IdempotencyScope(enum.Enum):
