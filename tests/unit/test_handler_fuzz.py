@@ -14,7 +14,7 @@ import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +29,7 @@ from tests.conftest import FIXTURES_DIR, PROJECT_DIR
 from tests.unit.routes_world import RouteWorld
 from tests.unit.test_event_fuzz import FUZZ_EXAMPLES, hostile, malformed_events, scatter
 
-EXAMPLES = max(FUZZ_EXAMPLES // 5, 50)
+EXAMPLES = max(FUZZ_EXAMPLES * 4 // 5, 200)  # about a fifth as many per route
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -106,40 +106,30 @@ def sqs_batches(draw: st.DrawFn) -> object:
     return batch
 
 
-@FUZZ
-@given(event=malformed_events())
-def test_the_s3_notification_handler_raises_nothing_but_invalid_event_error(
-    handlers: ModuleType, event: object
-) -> None:
-    only_invalid_event_error(lambda: parse_event(event))
-    only_invalid_event_error(lambda: handlers.on_object_created(event, None))
+class Route(NamedTuple):
+    handler: str  # app.py's name for it
+    events: st.SearchStrategy[object]
+    parse: Callable[[object], object]
+    allowed: tuple[type[Exception], ...] = ()
+
+
+ROUTES = [
+    Route("on_object_created", malformed_events(), parse_event),
+    Route("on_sqs_message", sqs_batches(), read_messages, (IncompleteBatchError,)),
+    Route("on_eventbridge_object_created", mutated(EVENTBRIDGE_SEEDS), parse_eventbridge),
+    Route("on_batch_operations_task", mutated(BATCH_SEEDS), read_invocation),
+]
 
 
 @FUZZ
-@given(event=sqs_batches())
-def test_the_sqs_handler_raises_nothing_but_invalid_event_or_incomplete_batch_error(
-    handlers: ModuleType, event: object
+@given(route=st.sampled_from(ROUTES), data=st.data())
+def test_every_route_raises_nothing_but_invalid_event_error_through_its_handler_and_parser(
+    handlers: ModuleType, route: Route, data: st.DataObject
 ) -> None:
-    only_invalid_event_error(lambda: read_messages(event))
-    only_invalid_event_error(lambda: handlers.on_sqs_message(event, None), IncompleteBatchError)
-
-
-@FUZZ
-@given(event=mutated(EVENTBRIDGE_SEEDS))
-def test_the_eventbridge_handler_raises_nothing_but_invalid_event_error(
-    handlers: ModuleType, event: object
-) -> None:
-    only_invalid_event_error(lambda: parse_eventbridge(event))
-    only_invalid_event_error(lambda: handlers.on_eventbridge_object_created(event, None))
-
-
-@FUZZ
-@given(event=mutated(BATCH_SEEDS))
-def test_the_batch_operations_handler_raises_nothing_but_invalid_event_error(
-    handlers: ModuleType, event: object
-) -> None:
-    only_invalid_event_error(lambda: read_invocation(event))
-    only_invalid_event_error(lambda: handlers.on_batch_operations_task(event, None))
+    event = data.draw(route.events)
+    only_invalid_event_error(lambda: route.parse(event))
+    handler = getattr(handlers, route.handler)
+    only_invalid_event_error(lambda: handler(event, None), *route.allowed)
 
 
 def notification_with_first_key(key: object) -> dict[str, Any]:
