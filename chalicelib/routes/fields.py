@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
 from urllib.parse import unquote_plus
 
 from chalicelib.core.errors import InvalidEventError
@@ -40,13 +39,17 @@ _HEX = re.compile(r"[0-9A-Fa-f]+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class ObjectFields(NamedTuple):
-    """What a route calls the object's fields; "" for a field it does not carry."""
+class ObjectFields:
+    """What a route calls the object's fields; "" for a field it does not carry. (A plain
+    class: it is defined at every cold start, where a named tuple compiles its constructor.)"""
 
-    etag: str
-    version_id: str
-    sequencer: str = ""
-    size: str = ""
+    __slots__ = ("etag", "sequencer", "size", "version_id")
+
+    def __init__(self, etag: str, version_id: str, sequencer: str = "", size: str = "") -> None:
+        self.etag = etag
+        self.version_id = version_id
+        self.sequencer = sequencer
+        self.size = size
 
 
 NOTIFICATION_FIELDS = ObjectFields("eTag", "versionId", "sequencer", "size")

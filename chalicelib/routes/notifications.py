@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -41,7 +40,8 @@ def parse_event(event: object) -> ParsedEvent:
     if problem:
         raise InvalidEventError(problem)
     times = [obj.event_time_ms for obj in parsed.objects if obj.event_time_ms is not None]
-    return replace(parsed, event_time_ms=min(times, default=None))
+    parsed.event_time_ms = min(times, default=None)
+    return parsed
 
 
 def first_object_location(event: object) -> tuple[str, str]:
