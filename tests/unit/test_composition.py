@@ -4,10 +4,19 @@ the variables its settings read; nothing here touches the network (clients conne
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import boto3
+import botocore
 import pytest
 
-from chalicelib.composition import pipeline_for, route_handlers_for, wiring_for
+from chalicelib.composition import (
+    USER_AGENT,
+    dynamodb_client,
+    pipeline_for,
+    route_handlers_for,
+    wiring_for,
+)
 from chalicelib.core.errors import ConfigurationError
 from chalicelib.core.logs import get_logger
 
@@ -54,3 +63,25 @@ def test_the_log_level_of_the_configuration_is_applied_on_every_invocation() -> 
     assert get_logger().level == logging.ERROR
     pipeline_for(dict(STAGE))
     assert get_logger().level == logging.INFO
+
+
+class Sent(Exception):
+    """Stops a request once it is signed, before it leaves."""
+
+
+def test_the_dynamodb_client_sends_a_fixed_user_agent_naming_the_sdk_and_the_application() -> None:
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    client = dynamodb_client(session)
+    seen: list[str] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        seen.append(request.headers["User-Agent"].decode())
+        raise Sent
+
+    client.meta.events.register("before-send", capture)
+    with pytest.raises(Sent):
+        client.describe_limits()
+
+    assert seen == [f"{USER_AGENT} Botocore/{botocore.__version__}"]
