@@ -23,8 +23,6 @@ from chalicelib.core.logs import get_logger, log_level
 from chalicelib.core.ports import SystemClock
 from chalicelib.core.service import IdempotentPipeline, LeasePolicy
 from chalicelib.core.settings import DEFAULT_LEASE_SECONDS, Settings
-from chalicelib.processors import REGISTRY
-from chalicelib.processors.plugin import Resources
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -93,6 +91,11 @@ class Wiring:
     event, so that a cold start of the S3 notification handler does not pay for them)."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
+        # The processors' registry is imported here, with the processor it configures: once
+        # per container, on the first event, not on every cold start's `import app`.
+        from chalicelib.processors import REGISTRY
+        from chalicelib.processors.plugin import Resources
+
         self.level = log_level(environ)
         settings = Settings.from_environ(environ)
         processor = REGISTRY.configure(settings.processor, environ)
