@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test soak lint typecheck bench package clean
+.PHONY: run test soak lint typecheck bench package deploy clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,13 @@ $(BENCH_STAMP): $(PY_STAMP) requirements-bench.txt
 bench: $(PY_STAMP) $(BENCH_STAMP) $(NODE_STAMP)
 	$(PY) -m benchmarks --write docs/benchmarks.md
 
-## package: the stage's Terraform package, reproducible, with bytecode: STAGE=<stage> (default dev)
+## package: the stage's Terraform package from the same clean copy: STAGE=<stage> (default dev)
 package: $(PY_STAMP)
 	$(PY) -m scripts.package --stage $(or $(STAGE),dev) --out build/terraform/$(or $(STAGE),dev)
+
+## deploy: `chalice deploy` of STAGE=<stage> (default dev) from a clean copy, with bytecode
+deploy: $(PY_STAMP)
+	$(PY) -m scripts.deploy --stage $(or $(STAGE),dev) $(if $(CHALICE_ARGS),-- $(CHALICE_ARGS))
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .s3once

@@ -18,7 +18,7 @@ from chalicelib.core.logs import request_context
 from chalicelib.core.service import Invocation
 from chalicelib.core.settings import app_bucket_name
 from chalicelib.reconcile.settings import SCHEDULE_MINUTES, inventory_location
-from chalicelib.routes.notifications import parse_event
+from chalicelib.routes.notifications import first_object_location, parse_event
 from chalicelib.routes.settings import RouteSettings, eventbridge_pattern
 
 app = Chalice(app_name="s3-once")
@@ -26,15 +26,38 @@ app = Chalice(app_name="s3-once")
 
 class S3NotificationEvent(S3Event):
     """Chalice's S3Event reads `Records[0].s3` as it is built, so S3's `s3:TestEvent` (no Records)
-    or a malformed event would fail with a bare KeyError before the handler runs. Here the
-    handler sees every event, and `parse_event` ignores the test event or names what is wrong.
-    (tests/unit/routes/test_chalice_contract.py pins the Chalice behaviour this relies on.)"""
+    or a malformed first record (a key that is null, a number, a list) would fail with a
+    KeyError, TypeError or AttributeError before the handler runs. Here nothing that can fail is
+    read: the handler sees every event, and `parse_event` ignores the test event or names what
+    is wrong. (tests/unit/routes/test_chalice_contract.py pins the Chalice behaviour this
+    relies on.)"""
 
     def _extract_attributes(self, event_dict: dict[str, Any]) -> None:
-        try:
-            super()._extract_attributes(event_dict)
-        except (KeyError, IndexError, TypeError):
-            self.bucket, self.key = "", ""
+        self.bucket, self.key = first_object_location(event_dict)
+
+
+class EventBridgeEvent(CloudWatchEvent):
+    """Chalice's CloudWatchEvent indexes nine fields as it is built (a KeyError before the
+    handler runs when one is missing): here each is read if it is there, None otherwise, and
+    `parse_eventbridge` names what is wrong."""
+
+    def _extract_attributes(self, event_dict: dict[str, Any]) -> None:
+        event = event_dict if isinstance(event_dict, dict) else {}
+        for attribute, name in CLOUDWATCH_ATTRIBUTES:
+            setattr(self, attribute, event.get(name))
+
+
+CLOUDWATCH_ATTRIBUTES = (
+    ("version", "version"),
+    ("account", "account"),
+    ("region", "region"),
+    ("detail", "detail"),
+    ("detail_type", "detail-type"),
+    ("source", "source"),
+    ("time", "time"),
+    ("event_id", "id"),
+    ("resources", "resources"),
+)
 
 
 def invocation(context: Any) -> Invocation:
@@ -77,6 +100,9 @@ def on_eventbridge_object_created(event: CloudWatchEvent) -> dict[str, object]:
     current = invocation(event.context)
     with request_context(current.request_id):
         return route_handlers_for(os.environ).eventbridge(event.to_dict(), current)
+
+
+on_eventbridge_object_created.event_class = EventBridgeEvent
 
 
 @app.lambda_function()

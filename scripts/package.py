@@ -1,18 +1,13 @@
 """Build the deployment package deterministically, with bytecode for the runtime's Python.
 
 `chalice package` zips `app.py`, `chalicelib/` and Chalice's runtime module, and it imports
-`app.py` to do so. Run in the project itself, that import leaves timestamp-based `__pycache__`
-files in `chalicelib/`, and the next build ships them: useless on Lambda (extraction resets the
-sources' modification times, so they never match) and different on every machine. Here:
+`app.py` to do so. Here:
 
-1. Chalice runs on a throw-away copy of the files it needs, never on the project tree, so no
-   `__pycache__` of the project (from tests, a shell, an earlier build) can reach the package.
-2. The zip is rewritten with its entries sorted, one fixed time and one file mode.
-3. With bytecode (the default), each module is also compiled for the runtime's Python with
-   `--invalidation-mode unchecked-hash`: Lambda's `/var/task` is read-only, so without it every
-   cold start compiles every module it imports, and an unchecked-hash `.pyc` is used as is,
-   whatever the files' times. The compilation runs with a fixed hash seed (set and frozenset
-   constants are marshalled in iteration order), so two builds are byte-identical.
+1. Chalice runs on the clean copy `make deploy` deploys from (`scripts/clean_copy.py`): the
+   files git tracks, with unchecked-hash bytecode compiled for the runtime's Python, and no
+   `__pycache__` of the working tree (from tests, a shell, an earlier build).
+2. The zip is rewritten with its entries sorted, one fixed time and one file mode, so two
+   builds are byte-identical.
 
 Usage: `python -m scripts.package --stage dev --out build/package/dev` (`make package`).
 """
@@ -32,33 +27,16 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-# What Chalice reads to build the package; nothing else is copied.
-PROJECT_FILES = ("app.py", "chalicelib", "requirements.txt", ".chalice/config.json")
+from scripts.clean_copy import PROJECT_DIR, clean_copy
+
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = stat.S_IFREG | 0o644
-LAMBDA_TASK_DIR = "/var/task"
 DEFAULT_REGION = "us-east-1"
-_GENERATED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 _RUNTIME = re.compile(r'"[Rr]untime":\s*"python(\d+)\.(\d+)"')
 
 
 class PackageError(Exception):
     """The package cannot be built as asked (for example bytecode for another Python)."""
-
-
-def copy_sources(project_dir: Path, destination: Path) -> Path:
-    for name in PROJECT_FILES:
-        source = project_dir / name
-        target = destination / name
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=_GENERATED)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    for policy in (project_dir / ".chalice").glob("policy-*.json"):
-        shutil.copy2(policy, destination / ".chalice" / policy.name)
-    return destination
 
 
 def stage_variables(project: Path) -> set[str]:
@@ -70,15 +48,17 @@ def stage_variables(project: Path) -> set[str]:
     return names
 
 
-def chalice_environment(environ: Mapping[str, str], project: Path) -> dict[str, str]:
-    """The build's environment: the app's settings come from the stage, never from the shell
+def chalice_environment(
+    environ: Mapping[str, str], project: Path, default_region: str | None = DEFAULT_REGION
+) -> dict[str, str]:
+    """Chalice's environment: the app's settings come from the stage, never from the shell
     that runs the build, so every variable a stage sets is dropped."""
     app_variables = stage_variables(project)
     env = {name: value for name, value in environ.items() if name not in app_variables}
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # the copy is thrown away; keep it clean regardless
-    if not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION"):
+    if default_region and not env.get("AWS_REGION") and not env.get("AWS_DEFAULT_REGION"):
         # Chalice insists on a region even to write a package; the deployment chooses its own.
-        env["AWS_DEFAULT_REGION"] = DEFAULT_REGION
+        env["AWS_DEFAULT_REGION"] = default_region
     return env
 
 
@@ -105,56 +85,12 @@ def runtime_versions(out: Path) -> set[tuple[int, int]]:
     return found
 
 
-def is_generated(name: str) -> bool:
-    return "__pycache__/" in name or name.endswith((".pyc", ".pyo"))
-
-
-def compile_unchecked(sources: Mapping[str, bytes], scratch: Path) -> dict[str, bytes]:
-    """Compile `sources` (zip name -> bytes) as Lambda will import them from /var/task."""
-    tree = scratch / "task"
-    for name, data in sources.items():
-        path = tree / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "compileall",
-            "-q",
-            "-f",
-            "--invalidation-mode",
-            "unchecked-hash",
-            "-s",
-            str(tree),
-            "-p",
-            LAMBDA_TASK_DIR,
-            str(tree),
-        ],
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    return {
-        path.relative_to(tree).as_posix(): path.read_bytes()
-        for path in tree.rglob("__pycache__/*.pyc")
-    }
-
-
-def normalise(archive: Path, *, bytecode: bool) -> list[str]:
-    """Rewrite `archive` deterministically, adding bytecode; returns its entry names."""
+def normalise(archive: Path) -> list[str]:
+    """Rewrite `archive` deterministically; returns its entry names."""
     with zipfile.ZipFile(archive) as source:
         entries = {
-            info.filename: source.read(info)
-            for info in source.infolist()
-            if not info.is_dir() and not is_generated(info.filename)
+            info.filename: source.read(info) for info in source.infolist() if not info.is_dir()
         }
-    if bytecode:
-        with tempfile.TemporaryDirectory() as scratch:
-            python_sources = {name: data for name, data in entries.items() if name.endswith(".py")}
-            entries.update(compile_unchecked(python_sources, Path(scratch)))
     names = sorted(entries)
     rewritten = archive.with_suffix(".tmp")
     with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
@@ -179,7 +115,7 @@ def build(
     if out.exists():
         shutil.rmtree(out)
     with tempfile.TemporaryDirectory() as scratch:
-        project = copy_sources(project_dir, Path(scratch) / "project")
+        project = clean_copy(project_dir, Path(scratch) / "project", bytecode=bytecode)
         run_chalice_package(project, stage, pkg_format, out)
     runtimes = runtime_versions(out)
     if bytecode and runtimes != {sys.version_info[:2]}:
@@ -188,7 +124,7 @@ def build(
             f" {sys.version_info[:2]}: build with the runtime's Python, or --no-bytecode"
         )
     archive = out / "deployment.zip"
-    normalise(archive, bytecode=bytecode)
+    normalise(archive)
     return archive
 
 

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aws.dynamodb_counters import PROGRESS_ATTRIBUTE, FencedCounterCommit
-from chalicelib.aws.dynamodb_values import HELD_BY_ME, attribute_value
+from chalicelib.aws.dynamodb_values import HELD_BY_ME, PROGRESS_ATTRIBUTE, attribute_value
 from chalicelib.core.errors import ConfigurationError, LockStoreError
 from chalicelib.core.model import LockRecord, LockStatus
 from chalicelib.core.ports import Acquired, Acquisition, LeaseRequest, Refused, Release, Settled
@@ -27,6 +26,8 @@ from chalicelib.core.ports import Acquired, Acquisition, LeaseRequest, Refused, 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from chalicelib.aws.dynamodb_counters import FencedCounterCommit
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 

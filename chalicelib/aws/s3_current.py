@@ -32,14 +32,13 @@ class S3CurrentObjects:
             if code in _NOT_FOUND:
                 raise ObjectNotFoundError(f"s3://{bucket}/{key} does not exist") from exc
             raise
-        where = f"HeadObject s3://{bucket}/{key}"
         modified = response.get("LastModified")
-        return ObjectRef(
-            bucket=bucket,
-            key=key,
-            # The same normalisation as an event's fields: unquoted eTag, "null" version is none.
-            etag=event_fields.etag(response.get("ETag"), where),
-            version_id=event_fields.version_id(response.get("VersionId"), where),
-            size=int(response.get("ContentLength", 0)),
+        # The same normalisation as an event's fields: unquoted eTag, "null" version is none.
+        return event_fields.object_ref(
+            bucket,
+            key,
+            response,
+            event_fields.HEAD_OBJECT_FIELDS,
+            f"HeadObject s3://{bucket}/{key}",
             event_time_ms=int(modified.timestamp() * 1000) if modified is not None else None,
         )

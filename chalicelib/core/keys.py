@@ -25,9 +25,12 @@ _DIGEST_MARK = "%sha256="
 _CHECKPOINT_MARK = "%checkpoint="
 
 
-def idempotency_key(obj: ObjectRef, scope: IdempotencyScope, processor: str) -> str:
+def idempotency_key(
+    obj: ObjectRef, scope: IdempotencyScope, processor: str, where: str = "s3.object"
+) -> str:
     """Return the `pk` of `obj` for `processor`; two different (processor, scope, object) never
-    share a `pk`, so each processor runs exactly once per upload.
+    share a `pk`, so each processor runs exactly once per upload. `where` names the object in
+    the InvalidEventError raised when the scope needs an eTag it has not (`Records[0].s3.object`).
 
     Each part has `%` and `#` escaped, so `#` separates parts unambiguously while keys stay
     readable in the console. A part too long for its budget, or not encodable in UTF-8 (a lone
@@ -39,7 +42,7 @@ def idempotency_key(obj: ObjectRef, scope: IdempotencyScope, processor: str) -> 
             scope.value,
             _part(obj.bucket, BUCKET_BYTES),
             _part(obj.key, KEY_BYTES),
-            _identity(obj, scope),
+            _identity(obj, scope, where),
         )
     )
 
@@ -49,7 +52,7 @@ def checkpoint_key(name: str) -> str:
     return _CHECKPOINT_MARK + _part(name, KEY_BYTES)
 
 
-def _identity(obj: ObjectRef, scope: IdempotencyScope) -> str:
+def _identity(obj: ObjectRef, scope: IdempotencyScope, where: str) -> str:
     if scope is IdempotencyScope.OBJECT:
         return "-"
     if scope is IdempotencyScope.VERSION and obj.version_id:
@@ -57,7 +60,7 @@ def _identity(obj: ObjectRef, scope: IdempotencyScope) -> str:
     etag = unquoted_etag(obj.etag)
     if not etag:
         raise InvalidEventError(
-            f"s3.object.eTag is missing for {ascii(obj.bucket)[:80]}/{ascii(obj.key)[:200]}: "
+            f"{where}.eTag is missing for {ascii(obj.bucket)[:80]}/{ascii(obj.key)[:200]}: "
             f"scope {scope.value!r} needs it to tell uploads apart"
         )
     return "e=" + _part(etag, IDENTITY_BYTES - 2)

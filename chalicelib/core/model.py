@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple, TypeAlias
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | Mapping[str, JsonValue] | None"
@@ -32,7 +31,9 @@ class IgnoredRecord(NamedTuple):
     event_name: str
 
 
-@dataclass(frozen=True)
+_PARSED_EVENT_FIELDS = ("objects", "ignored", "invalid", "event_time_ms", "origins")
+
+
 class ParsedEvent:
     """The records of one event: objects to process, records to ignore, and the records that
     could not be read (`invalid`, one message each naming the record by its path, e.g.
@@ -40,12 +41,44 @@ class ParsedEvent:
     with InvalidEventError naming the invalid ones.
 
     `event_time_ms` is the oldest `eventTime` among the records read (epoch milliseconds), how
-    long ago the event began; None when no record says. Each object carries its own."""
+    long ago the event began; None when no record says. Each object carries its own.
 
-    objects: list[ObjectRef] = field(default_factory=list)
-    ignored: list[IgnoredRecord] = field(default_factory=list)
-    invalid: list[str] = field(default_factory=list)
-    event_time_ms: int | None = None
+    `origins` names where each object was read, in the order of `objects` (e.g.
+    `Records[0].s3.object`), so that a record refused later (no eTag where the scope needs one)
+    is named by its path too; empty when the route reads its object from elsewhere."""
+
+    # A plain class: defined at every cold start, where a dataclass compiles its methods.
+    __slots__ = ("event_time_ms", "ignored", "invalid", "objects", "origins")
+
+    def __init__(
+        self,
+        objects: list[ObjectRef] | None = None,
+        ignored: list[IgnoredRecord] | None = None,
+        invalid: list[str] | None = None,
+        event_time_ms: int | None = None,
+        origins: list[str] | None = None,
+    ) -> None:
+        self.objects: list[ObjectRef] = [] if objects is None else objects
+        self.ignored: list[IgnoredRecord] = [] if ignored is None else ignored
+        self.invalid: list[str] = [] if invalid is None else invalid
+        self.event_time_ms = event_time_ms
+        self.origins: list[str] = [] if origins is None else origins
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.objects, self.ignored, self.invalid, self.event_time_ms, self.origins)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ParsedEvent) and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the lists it holds
+
+    def __repr__(self) -> str:
+        values = zip(_PARSED_EVENT_FIELDS, self._values(), strict=True)
+        return "ParsedEvent(" + ", ".join(f"{name}={value!r}" for name, value in values) + ")"
+
+    def origin(self, index: int) -> str:
+        """Where `objects[index]` was read; `s3.object` when the route did not say."""
+        return self.origins[index] if index < len(self.origins) else "s3.object"
 
 
 class IdempotencyScope(enum.Enum):

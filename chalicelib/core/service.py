@@ -123,11 +123,11 @@ class IdempotentPipeline:
             )
             outcomes.append(RecordOutcome(ignored.bucket, ignored.key, Outcome.IGNORED, 0))
         invalid = list(event.invalid)
-        for obj in event.objects:
+        for index, obj in enumerate(event.objects):
             try:
-                pk = idempotency_key(obj, self._scope, self._processor.name)
+                pk = idempotency_key(obj, self._scope, self._processor.name, event.origin(index))
             except InvalidEventError as exc:  # e.g. no eTag where the scope needs one
-                invalid.append(f"{_describe(obj)}: {exc}")
+                invalid.append(str(exc))
                 continue
             outcome, error = self._handle_object(obj, pk, invocation, deadline_ms)
             outcomes.append(outcome)

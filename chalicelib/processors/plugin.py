@@ -10,10 +10,12 @@ actions it needs beyond reading the upload (the stage policy) and its sample fil
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from chalicelib.core.ports import ObjectStore, Processor, Release, Settled
+
+# The declarations are named tuples, not dataclasses: immutable and hashable alike, and a
+# tenth of the cost to define at import (each dataclass compiles its methods from source).
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -37,8 +39,7 @@ class CompletionCommit(Protocol):
     def commit(self, release: Release) -> Settled: ...
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     """What the composition root offers a processor: clients are created once per container."""
 
     objects: ObjectStore  # reads pinned to the exact upload an event names
@@ -47,8 +48,7 @@ class Resources:
     lock_table_name: str
 
 
-@dataclass(frozen=True)
-class TableSpec:
+class TableSpec(NamedTuple):
     """A DynamoDB table the processor needs besides the lock table: partition key `pk`
     (String), on-demand. `setting` is the variable that names it; `ttl_attribute`, if any,
     enables TTL on that attribute. `s3once create-tables` creates it."""
@@ -57,8 +57,7 @@ class TableSpec:
     ttl_attribute: str | None = None
 
 
-@dataclass(frozen=True)
-class AwsAction:
+class AwsAction(NamedTuple):
     """An IAM action the processor needs beyond reading the upload, on the resource `setting`
     names (a bucket or a table)."""
 
@@ -71,8 +70,7 @@ def no_settings(environ: Mapping[str, str]) -> None:
     return None
 
 
-@dataclass(frozen=True)
-class ProcessorPlugin(Generic[SettingsT]):
+class ProcessorPlugin(NamedTuple, Generic[SettingsT]):
     """One processor, declared by its module. `settings` returns a frozen (hashable) value and
     raises ConfigurationError naming the variable at fault."""
 
@@ -85,8 +83,7 @@ class ProcessorPlugin(Generic[SettingsT]):
     completion_commit: Callable[[SettingsT, Resources], CompletionCommit | None] | None = None
 
 
-@dataclass(frozen=True)
-class ConfiguredProcessor:
+class ConfiguredProcessor(NamedTuple):
     """A plugin with its settings validated: what the pipeline is built from (hashable)."""
 
     plugin: ProcessorPlugin[Any]

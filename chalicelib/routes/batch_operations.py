@@ -87,7 +87,8 @@ def read_invocation(event: object) -> BatchInvocation:
     schema = event.get("invocationSchemaVersion")
     if schema not in SCHEMA_VERSIONS:
         raise InvalidEventError(
-            f"invocationSchemaVersion is {schema!r}, expected one of {', '.join(SCHEMA_VERSIONS)}"
+            f"invocationSchemaVersion is {event_fields.shown(schema)},"
+            f" expected one of {', '.join(SCHEMA_VERSIONS)}"
         )
     invocation_id = _required(event, "invocationId", "")
     job = event.get("job")

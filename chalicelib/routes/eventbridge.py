@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chalicelib.core.errors import InvalidEventError
-from chalicelib.core.model import IgnoredRecord, ObjectRef, ParsedEvent
+from chalicelib.core.model import IgnoredRecord, ParsedEvent
 from chalicelib.routes import fields as event_fields
 
 OBJECT_CREATED = "Object Created"
@@ -33,7 +33,9 @@ def parse_eventbridge(event: object) -> ParsedEvent:
     if not isinstance(event, Mapping):
         raise InvalidEventError(f"the event is a {type(event).__name__}, not a JSON object")
     if event.get("source") != "aws.s3":
-        raise InvalidEventError(f"source is {event.get('source')!r}, expected 'aws.s3'")
+        raise InvalidEventError(
+            f"source is {event_fields.shown(event.get('source'))}, expected 'aws.s3'"
+        )
     detail_type = event.get("detail-type")
     if not isinstance(detail_type, str) or not detail_type:
         raise InvalidEventError("detail-type is missing or not a non-empty string")
@@ -44,20 +46,16 @@ def parse_eventbridge(event: object) -> ParsedEvent:
     if detail_type != OBJECT_CREATED:
         return ParsedEvent(ignored=[IgnoredRecord(bucket, key, detail_type)])
     reason = detail.get("reason")
-    return ParsedEvent(
-        objects=[
-            ObjectRef(
-                bucket=bucket,
-                key=key,
-                etag=event_fields.etag(obj.get("etag"), _OBJECT),
-                version_id=event_fields.version_id(obj.get("version-id"), _OBJECT),
-                sequencer=event_fields.sequencer(obj.get("sequencer"), _OBJECT),
-                size=event_fields.size(obj.get("size"), _OBJECT),
-                event_name=_EVENT_NAMES.get(str(reason), "ObjectCreated:Put"),
-                event_time_ms=event_fields.event_time_ms(event.get("time"), "(the event's time)"),
-            )
-        ]
+    ref = event_fields.object_ref(
+        bucket,
+        key,
+        obj,
+        event_fields.EVENTBRIDGE_FIELDS,
+        _OBJECT,
+        event_name=_EVENT_NAMES.get(str(reason), "ObjectCreated:Put"),
+        event_time_ms=event_fields.event_time_ms(event.get("time"), "(the event's time)"),
     )
+    return ParsedEvent(objects=[ref], origins=[_OBJECT])
 
 
 def _mapping(parent: Mapping[str, object], name: str, where: str) -> Mapping[str, object]:

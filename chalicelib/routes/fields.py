@@ -9,10 +9,12 @@ the value (wrong type, huge number, lone surrogate, megabytes of text).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
 from chalicelib.core.errors import InvalidEventError
+from chalicelib.core.model import ObjectRef
 
 # S3's limits: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html,
 # .../object-keys.html (1,024 bytes of UTF-8), .../upload-objects.html (5 TiB).
@@ -37,14 +39,54 @@ _HEX = re.compile(r"[0-9A-Fa-f]+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class ObjectFields:
+    """What a route calls the object's fields; "" for a field it does not carry. (A plain
+    class: it is defined at every cold start, where a named tuple compiles its constructor.)"""
+
+    __slots__ = ("etag", "sequencer", "size", "version_id")
+
+    def __init__(self, etag: str, version_id: str, sequencer: str = "", size: str = "") -> None:
+        self.etag = etag
+        self.version_id = version_id
+        self.sequencer = sequencer
+        self.size = size
+
+
+NOTIFICATION_FIELDS = ObjectFields("eTag", "versionId", "sequencer", "size")
+EVENTBRIDGE_FIELDS = ObjectFields("etag", "version-id", "sequencer", "size")
+HEAD_OBJECT_FIELDS = ObjectFields("ETag", "VersionId", size="ContentLength")
+
+
+def object_ref(
+    bucket: str,
+    key: str,
+    values: Mapping[str, object],
+    names: ObjectFields,
+    where: str,
+    *,
+    event_name: str = "ObjectCreated:Put",
+    event_time_ms: int | None = None,
+) -> ObjectRef:
+    """The `ObjectRef` every route builds: `bucket` and `key` already read, the other fields
+    taken from `values` by the route's `names` and checked here, messages naming `where`."""
+    return ObjectRef(
+        bucket=bucket,
+        key=key,
+        etag=etag(values.get(names.etag), where),
+        version_id=version_id(values.get(names.version_id), where),
+        sequencer=sequencer(values.get(names.sequencer), where) if names.sequencer else None,
+        size=size(values.get(names.size), where) if names.size else None,
+        event_name=event_name,
+        event_time_ms=event_time_ms,
+    )
+
+
 def bucket_name(value: object, where: str) -> str:
     """A bucket name as S3's naming rules allow it today (3-63 of a-z 0-9 . -, ...)."""
     name = _required_string(value, where, "name")
     problem = _bucket_problem(name)
     if problem:
-        raise InvalidEventError(
-            f"{where}.name {_shown(name)} is not a valid bucket name: {problem}"
-        )
+        raise InvalidEventError(f"{where}.name {shown(name)} is not a valid bucket name: {problem}")
     return name
 
 
@@ -73,7 +115,7 @@ def object_key(value: object, where: str, *, url_encoded: bool) -> str:
             key = unquote_plus(raw, errors="strict")
         except UnicodeDecodeError:
             raise InvalidEventError(
-                f"{where}.key {_shown(raw)} does not URL-decode to UTF-8"
+                f"{where}.key {shown(raw)} does not URL-decode to UTF-8"
             ) from None
     else:
         key = raw
@@ -83,7 +125,7 @@ def object_key(value: object, where: str, *, url_encoded: bool) -> str:
         size = len(key.encode("utf-8"))
     except UnicodeEncodeError:
         raise InvalidEventError(
-            f"{where}.key {_shown(key)} is not valid Unicode (a lone surrogate)"
+            f"{where}.key {shown(key)} is not valid Unicode (a lone surrogate)"
         ) from None
     if size > MAX_KEY_BYTES:
         raise InvalidEventError(
@@ -117,7 +159,7 @@ def sequencer(value: object, where: str) -> str | None:
         return None
     if len(text) > MAX_SEQUENCER_CHARS or not _HEX.fullmatch(text):
         raise InvalidEventError(
-            f"{where}.sequencer {_shown(text)} is not up to {MAX_SEQUENCER_CHARS} hex digits"
+            f"{where}.sequencer {shown(text)} is not up to {MAX_SEQUENCER_CHARS} hex digits"
         )
     return text
 
@@ -146,16 +188,16 @@ def event_time_ms(value: object, where: str) -> int | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidEventError(
-            f"{where}.eventTime {_shown(text)} is not an ISO-8601 time"
+            f"{where}.eventTime {shown(text)} is not an ISO-8601 time"
         ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidEventError(f"{where}.eventTime {_shown(text)} has no time zone")
+        raise InvalidEventError(f"{where}.eventTime {shown(text)} has no time zone")
     try:
         millis = (moment - _EPOCH) // timedelta(milliseconds=1)
     except OverflowError:
-        raise InvalidEventError(f"{where}.eventTime {_shown(text)} is out of range") from None
+        raise InvalidEventError(f"{where}.eventTime {shown(text)} is out of range") from None
     if millis < 0:
-        raise InvalidEventError(f"{where}.eventTime {_shown(text)} is before 1970")
+        raise InvalidEventError(f"{where}.eventTime {shown(text)} is before 1970")
     return millis
 
 
@@ -180,12 +222,17 @@ def _token(text: str | None, where: str, name: str, limit: int) -> str | None:
         raise InvalidEventError(f"{where}.{name} is longer than {limit} characters")
     if not _TOKEN.fullmatch(text):
         raise InvalidEventError(
-            f"{where}.{name} {_shown(text)} holds characters other than visible ASCII"
+            f"{where}.{name} {shown(text)} holds characters other than visible ASCII"
         )
     return text
 
 
-def _shown(text: str, limit: int = 80) -> str:
-    """`text` fit for a message: quoted, escaped (no lone surrogate reaches a log), bounded."""
-    clipped = text if len(text) <= limit else text[:limit] + "..."
-    return ascii(clipped)
+def shown(value: object) -> str:
+    """A value fit for a message: strings quoted, escaped (no lone surrogate reaches a log) and
+    bounded; anything else by type (the repr of a deeply nested list would recurse, that of a
+    5,000-digit number raise)."""
+    if isinstance(value, str):
+        return ascii(value if len(value) <= 80 else value[:80] + "...")
+    if value is None or isinstance(value, bool | int | float):
+        return ascii(value) if not isinstance(value, int) or value.bit_length() < 128 else "an int"
+    return f"a {type(value).__name__}"

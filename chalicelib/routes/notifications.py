@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote_plus
 
 from chalicelib.core.errors import InvalidEventError
-from chalicelib.core.model import IgnoredRecord, ObjectRef, ParsedEvent
+from chalicelib.core.model import IgnoredRecord, ParsedEvent
 from chalicelib.routes import fields as event_fields
 
 CREATED_PREFIX = "ObjectCreated:"
@@ -40,7 +40,26 @@ def parse_event(event: object) -> ParsedEvent:
     if problem:
         raise InvalidEventError(problem)
     times = [obj.event_time_ms for obj in parsed.objects if obj.event_time_ms is not None]
-    return replace(parsed, event_time_ms=min(times, default=None))
+    parsed.event_time_ms = min(times, default=None)
+    return parsed
+
+
+def first_object_location(event: object) -> tuple[str, str]:
+    """The first record's bucket and URL-decoded key, "" where the event has no such string:
+    what Chalice's `S3Event` exposes, read without raising whatever the event holds (Chalice
+    reads it before the handler runs; the parser then names what is wrong)."""
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    s3 = _child(records[0] if isinstance(records, list) and records else None, "s3")
+    bucket = _child(_child(s3, "bucket"), "name")
+    key = _child(_child(s3, "object"), "key")
+    return (
+        bucket if isinstance(bucket, str) else "",
+        unquote_plus(key) if isinstance(key, str) else "",
+    )
+
+
+def _child(value: object, name: str) -> object:
+    return value.get(name) if isinstance(value, Mapping) else None
 
 
 def _read_event(event: object, where: str, into: ParsedEvent, *, sqs_allowed: bool) -> str | None:
@@ -71,7 +90,9 @@ def _read_record(record: object, where: str, into: ParsedEvent, *, sqs_allowed: 
         _read_sqs_body(record, where, into)
         return
     if source != "aws:s3":
-        raise InvalidEventError(f"{where}.eventSource is {_shown(source)}, expected 'aws:s3'")
+        raise InvalidEventError(
+            f"{where}.eventSource is {event_fields.shown(source)}, expected 'aws:s3'"
+        )
     event_name = _event_name(record.get("eventName"), where)
     time_ms = event_fields.event_time_ms(record.get("eventTime"), where)
     s3 = _mapping(record, "s3", where)
@@ -84,17 +105,18 @@ def _read_record(record: object, where: str, into: ParsedEvent, *, sqs_allowed: 
     if not event_name.startswith(CREATED_PREFIX):
         into.ignored.append(IgnoredRecord(bucket, key, event_name))
         return
-    ref = ObjectRef(
-        bucket=bucket,
-        key=key,
-        etag=event_fields.etag(obj.get("eTag"), at),
-        version_id=event_fields.version_id(obj.get("versionId"), at),
-        sequencer=event_fields.sequencer(obj.get("sequencer"), at),
-        size=event_fields.size(obj.get("size"), at),
-        event_name=event_name,
-        event_time_ms=time_ms,
+    into.objects.append(
+        event_fields.object_ref(
+            bucket,
+            key,
+            obj,
+            event_fields.NOTIFICATION_FIELDS,
+            at,
+            event_name=event_name,
+            event_time_ms=time_ms,
+        )
     )
-    into.objects.append(ref)
+    into.origins.append(at)
 
 
 def _read_sqs_body(record: Mapping[str, Any], where: str, into: ParsedEvent) -> None:
@@ -110,7 +132,9 @@ def _read_sqs_body(record: Mapping[str, Any], where: str, into: ParsedEvent) -> 
     except RecursionError:  # the decoder's own guard against deep nesting
         raise InvalidEventError(_too_deep(where)) from None
     except ValueError as exc:  # not JSON, or a number of more than 4,300 digits
-        raise InvalidEventError(f"{where}.body is not JSON: {_shown(str(exc))}") from None
+        raise InvalidEventError(
+            f"{where}.body is not JSON: {event_fields.shown(str(exc))}"
+        ) from None
     if _nesting_depth(inner) > MAX_SQS_BODY_DEPTH:
         raise InvalidEventError(_too_deep(where))
     problem = _read_event(inner, f"{where}.body", into, sqs_allowed=False)
@@ -141,8 +165,8 @@ def _nesting_depth(value: object) -> int:
 def _describe_unsupported(event: Mapping[str, Any]) -> str:
     if "detail-type" in event and event.get("source") == "aws.s3":
         return (
-            f"EventBridge event {_shown(event['detail-type'])}: this handler reads S3 event "
-            "notifications (Records[].s3), not EventBridge events"
+            f"EventBridge event {event_fields.shown(event['detail-type'])}: this handler reads S3"
+            " event notifications (Records[].s3), not EventBridge events"
         )
     if "tasks" in event and "invocationSchemaVersion" in event:
         return "S3 Batch Operations invocation: this handler reads S3 event notifications"
@@ -154,7 +178,9 @@ def _event_name(value: object, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidEventError(f"{where}.eventName is missing or not a non-empty string")
     if len(value) > _MAX_EVENT_NAME_CHARS or not _EVENT_NAME.fullmatch(value):
-        raise InvalidEventError(f"{where}.eventName {_shown(value)} is not an S3 event name")
+        raise InvalidEventError(
+            f"{where}.eventName {event_fields.shown(value)} is not an S3 event name"
+        )
     return value
 
 
@@ -163,16 +189,6 @@ def _mapping(parent: Mapping[str, Any], name: str, where: str) -> Mapping[str, A
     if not isinstance(value, Mapping):
         raise InvalidEventError(f"{where}.{name} is missing or not an object")
     return value
-
-
-def _shown(value: object) -> str:
-    """A value fit for a message: strings quoted, escaped and bounded; anything else by type
-    (the repr of a deeply nested list would recurse)."""
-    if isinstance(value, str):
-        return ascii(value if len(value) <= 80 else value[:80] + "...")
-    if value is None or isinstance(value, bool | int | float):
-        return ascii(value) if not isinstance(value, int) or value.bit_length() < 128 else "an int"
-    return f"a {type(value).__name__}"
 
 
 def _plain(value: object) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.core.errors import ConfigurationError
 
@@ -19,8 +19,7 @@ MAX_SQS_BATCH_SIZE = 10
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
-@dataclass(frozen=True)
-class RouteSettings:
+class RouteSettings(NamedTuple):
     sqs_queue_name: str | None = None
     sqs_batch_size: int = DEFAULT_SQS_BATCH_SIZE
 

@@ -293,8 +293,8 @@ def test_the_checker_flags_a_broken_link_a_missing_anchor_and_a_missing_path(
 
 def test_the_checker_flags_an_unknown_make_target_command_or_option() -> None:
     targets = makefile_targets()
-    assert command_problems("make run FILES=<dir> && make deploy", targets) == [
-        "make deploy: no such target in the Makefile"
+    assert command_problems("make run FILES=<dir> && make publish", targets) == [
+        "make publish: no such target in the Makefile"
     ]
     assert command_problems("$ s3once --stage prod statuz", targets) == [
         "s3once --stage prod statuz: no command 'statuz'"
