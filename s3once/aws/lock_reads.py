@@ -16,8 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from s3once.aws.session import error_code
-from s3once.aws.tables import OBJECT_INDEX
-from s3once.records import SUMMARY_ATTRIBUTES, RecordView, object_prefixes
+from s3once.records import RecordView, object_prefixes, summary_attributes
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem request (DynamoDB's limit)
 MAX_UNPROCESSED_ROUNDS = 10
@@ -40,14 +39,16 @@ def records_of_object(
     """Every record of `bucket/key`: a Query on the by-object index and a BatchGetItem of what
     it finds, or without the index a Scan filtered on each processor and scope's `pk` prefix
     (reads the whole table)."""
+    from chalicelib.aws import lock_table as t
+
     if has_object_index:
         pks = [
-            item["pk"]["S"]
+            item[t.PK]["S"]
             for page in client.get_paginator("query").paginate(
                 TableName=table,
-                IndexName=OBJECT_INDEX,
+                IndexName=t.OBJECT_INDEX,
                 KeyConditionExpression="#k = :key AND #b = :bucket",
-                ExpressionAttributeNames={"#k": "key", "#b": "bucket"},
+                ExpressionAttributeNames={"#k": t.KEY, "#b": t.BUCKET},
                 ExpressionAttributeValues={":key": {"S": key}, ":bucket": {"S": bucket}},
             )
             for item in page["Items"]
@@ -63,7 +64,7 @@ def records_of_object(
     for page in client.get_paginator("scan").paginate(
         TableName=table,
         FilterExpression=filters,
-        ExpressionAttributeNames={"#pk": "pk", "#k": "key", "#b": "bucket"},
+        ExpressionAttributeNames={"#pk": t.PK, "#k": t.KEY, "#b": t.BUCKET},
         ExpressionAttributeValues=values,
     ):
         records.extend(RecordView.from_item(item) for item in page["Items"])
@@ -74,16 +75,21 @@ def batch_get(
     client: Any,
     table: str,
     pks: list[str],
-    projection: tuple[str, ...] | None = SUMMARY_ATTRIBUTES,
+    projection: tuple[str, ...] | None = (),
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, RecordView]:
     """The records of `pks` that exist, by pk: BatchGetItem, 100 keys a request, eventually
     consistent (half the price; a record finished a moment ago may look unfinished, and its
     redelivery is then skipped by the lock). Unprocessed keys are asked again with jittered
-    exponential backoff."""
+    exponential backoff. `projection`: the attributes read, () for the summary's, None for
+    the whole item."""
+    from chalicelib.aws.lock_table import PK
+
+    if projection == ():
+        projection = summary_attributes()
     found: dict[str, RecordView] = {}
     for start in range(0, len(pks), BATCH_GET_LIMIT):
-        request: dict[str, Any] = {"Keys": [{"pk": {"S": pk}} for pk in pks[start : start + 100]]}
+        request: dict[str, Any] = {"Keys": [{PK: {"S": pk}} for pk in pks[start : start + 100]]}
         if projection:
             expression, names = _names(projection)
             request.update(ProjectionExpression=expression, ExpressionAttributeNames=names)
@@ -117,37 +123,21 @@ def make_processable(client: Any, table: str, pk: str, now_ms: int) -> Reprocess
     `attempts`, the fence, so no older worker can complete it). A FAILED record, an expired
     lease or no record at all is already processable; a live lease is never touched: the
     write is conditional on the status read, and a record acquired meanwhile refuses it."""
-    response = client.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True)
+    from chalicelib.aws import lock_table as t
+
+    response = client.get_item(TableName=table, Key={t.PK: {"S": pk}}, ConsistentRead=True)
     if "Item" not in response:
         return ReprocessAnswer(False, None, "no record: the next delivery processes it")
     record = RecordView.from_item(response["Item"])
-    if record.status == "FAILED":
+    if record.status == t.FAILED:
         return ReprocessAnswer(False, record, "FAILED: the next delivery processes it again")
-    if record.status == "IN_PROGRESS" and not record.lease_live(now_ms):
+    if record.status == t.IN_PROGRESS and not record.lease_live(now_ms):
         return ReprocessAnswer(False, record, "lease expired: the next delivery takes it over")
-    if record.status == "IN_PROGRESS":
+    if record.status == t.IN_PROGRESS:
         return ReprocessAnswer(False, record, "held")
+    why = "reprocess requested with s3once (was COMPLETED)"
     try:
-        client.update_item(
-            TableName=table,
-            Key={"pk": {"S": pk}},
-            UpdateExpression="SET #status = :failed, #error = :why, #updated = :now",
-            ConditionExpression="#status = :completed AND #attempts = :attempts",
-            ExpressionAttributeNames={
-                "#status": "status",
-                "#error": "last_error",
-                "#updated": "updated_at",
-                "#attempts": "attempts",
-            },
-            ExpressionAttributeValues={
-                ":failed": {"S": "FAILED"},
-                ":completed": {"S": "COMPLETED"},
-                ":attempts": {"N": str(record.attempts)},
-                ":why": {"S": "reprocess requested with s3once (was COMPLETED)"},
-                ":now": {"N": str(now_ms)},
-            },
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        client.update_item(**t.reopen_request(table, pk, record.attempts, now_ms, why))
     except ClientError as exc:
         if error_code(exc) != "ConditionalCheckFailedException":
             raise

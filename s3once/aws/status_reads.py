@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from s3once.aws.tables import STATUS_INDEX
 from s3once.output import table
-from s3once.records import SUMMARY_ATTRIBUTES, RecordView, records_table
+from s3once.records import RecordView, records_table, summary_attributes
 
-STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS")
+STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS")  # the layout's (chalicelib/aws/lock_table.py)
 PAST_LEASE = "IN_PROGRESS past lease"
 
 
@@ -113,6 +112,8 @@ class StatusReport:
 def read_status(
     client: Any, table_name: str, has_status_index: bool, exact: bool, now_ms: int
 ) -> StatusReport:
+    from chalicelib.aws import lock_table as t
+
     item_count = int(client.describe_table(TableName=table_name)["Table"].get("ItemCount", 0))
     if not has_status_index:
         report = StatusReport(table_name, "a scan (no by-status index)", item_count, True)
@@ -120,19 +121,19 @@ def read_status(
             _add(report, record, now_ms)
         _sort(report)
         return report
-    report = StatusReport(table_name, f"index {STATUS_INDEX}", item_count, exact)
-    wanted = STATUSES if exact else ("FAILED", "IN_PROGRESS")
+    report = StatusReport(table_name, f"index {t.STATUS_INDEX}", item_count, exact)
+    wanted = t.STATUSES if exact else (t.FAILED, t.IN_PROGRESS)
     for status in wanted:
         query: dict[str, Any] = {
             "TableName": table_name,
-            "IndexName": STATUS_INDEX,
+            "IndexName": t.STATUS_INDEX,
             "KeyConditionExpression": "#s = :s",
-            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeNames": {"#s": t.STATUS},
             "ExpressionAttributeValues": {":s": {"S": status}},
             "ScanIndexForward": False,
         }
-        if status == "COMPLETED":
-            query.update(ProjectionExpression="pk, #s")
+        if status == t.COMPLETED:
+            query.update(ProjectionExpression=f"{t.PK}, #s")
         for record in _pages(report, client, "query", **query):
             _add(report, record, now_ms)
     _sort(report)
@@ -140,7 +141,7 @@ def read_status(
 
 
 def _projection() -> dict[str, Any]:
-    names = {f"#a{i}": name for i, name in enumerate(SUMMARY_ATTRIBUTES)}
+    names = {f"#a{i}": name for i, name in enumerate(summary_attributes())}
     return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
 
 

@@ -1,4 +1,5 @@
-"""Create the tables the application needs, with the schema its adapters rely on."""
+"""Create the tables the application needs, as the lock table's layout defines them
+(`chalicelib/aws/lock_table.py`, read from the project operated on)."""
 
 from __future__ import annotations
 
@@ -7,53 +8,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-LOCK_TABLE_TTL_ATTRIBUTE = "expires_at"
-# The operator's indexes on the lock table (docs/operating.md says what they cost).
-# by-status: the FAILED and IN_PROGRESS records, newest first, without reading the others.
-STATUS_INDEX = "by-status"
-# by-object: every record of one bucket/key (each processor, scope and identity).
-OBJECT_INDEX = "by-object"
-STATUS_INDEX_ATTRIBUTES = ["bucket", "key", "attempts", "owner", "lease_expires_at", "last_error"]
-LOCK_TABLE_INDEXES: dict[str, dict[str, Any]] = {
-    STATUS_INDEX: {
-        "IndexName": STATUS_INDEX,
-        "KeySchema": [
-            {"AttributeName": "status", "KeyType": "HASH"},
-            {"AttributeName": "updated_at", "KeyType": "RANGE"},
-        ],
-        "Projection": {
-            "ProjectionType": "INCLUDE",
-            "NonKeyAttributes": STATUS_INDEX_ATTRIBUTES,
-        },
-    },
-    OBJECT_INDEX: {
-        "IndexName": OBJECT_INDEX,
-        "KeySchema": [
-            {"AttributeName": "key", "KeyType": "HASH"},
-            {"AttributeName": "bucket", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "KEYS_ONLY"},
-    },
-}
-_INDEX_ATTRIBUTES: list[Any] = [
-    {"AttributeName": "status", "AttributeType": "S"},
-    {"AttributeName": "updated_at", "AttributeType": "N"},
-    {"AttributeName": "key", "AttributeType": "S"},
-    {"AttributeName": "bucket", "AttributeType": "S"},
-]
-
 
 def create_lock_table(client: DynamoDBClient, name: str, indexes: bool = True) -> bool:
-    """Create the lock table (pk: String, on-demand, TTL on `expires_at`, and unless told
-    otherwise the operator's indexes); False if it existed (then any missing index is added)."""
-    wanted = list(LOCK_TABLE_INDEXES.values()) if indexes else None
-    if not _create_keyed_by_pk(client, name, indexes=wanted):
+    """Create the lock table (the layout's key, indexes, billing and TTL; without its indexes
+    when told); False if it existed (then any missing index is added)."""
+    from chalicelib.aws.lock_table import TTL_ATTRIBUTE, table_definition
+
+    if not _create(client, table_definition(name, indexes)):
         if indexes:
             add_missing_indexes(client, name)
         return False
     client.update_time_to_live(
         TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": LOCK_TABLE_TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
     )
     return True
 
@@ -71,15 +38,17 @@ def lock_table_indexes(client: DynamoDBClient, name: str) -> set[str]:
 def add_missing_indexes(client: DynamoDBClient, name: str) -> list[str]:
     """Add the operator's indexes a table created before them lacks (one at a time, as
     DynamoDB requires); returns their names. DynamoDB fills a new index from the table."""
+    from chalicelib.aws.lock_table import attribute_definitions, index_definitions
+
     table = client.describe_table(TableName=name)["Table"]
     present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
     added = []
-    for index_name, index in LOCK_TABLE_INDEXES.items():
+    for index_name, index in index_definitions().items():
         if index_name in present:
             continue
         client.update_table(
             TableName=name,
-            AttributeDefinitions=_INDEX_ATTRIBUTES,
+            AttributeDefinitions=attribute_definitions([index]),  # type: ignore[arg-type]
             GlobalSecondaryIndexUpdates=[{"Create": index}],  # type: ignore[typeddict-item]
         )
         client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
@@ -92,30 +61,20 @@ def create_aggregates_table(client: DynamoDBClient, name: str) -> bool:
 
     One item per UTC hour (`pk` "YYYY-MM-DDTHH") holding counters the access-log processor adds to.
     """
-    return _create_keyed_by_pk(client, name)
+    from chalicelib.aws.lock_table import counter_table_definition
+
+    return _create(client, counter_table_definition(name))
 
 
-def _create_keyed_by_pk(
-    client: DynamoDBClient, name: str, indexes: list[dict[str, Any]] | None = None
-) -> bool:
-    """An on-demand table whose partition key is the String `pk`; False if it existed."""
-    extra: dict[str, Any] = {}
-    if indexes:
-        extra["GlobalSecondaryIndexes"] = indexes
+def _create(client: DynamoDBClient, definition: dict[str, Any]) -> bool:
+    """CreateTable with `definition`, waiting until it exists; False if it existed."""
     try:
-        client.create_table(
-            TableName=name,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                *(_INDEX_ATTRIBUTES if indexes else []),
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-            **extra,
-        )
+        client.create_table(**definition)
     except client.exceptions.ResourceInUseException:
         return False
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    client.get_waiter("table_exists").wait(
+        TableName=definition["TableName"], WaiterConfig={"Delay": 1}
+    )
     return True
 
 
@@ -136,7 +95,7 @@ def create_required_tables(
     lock_table = environment["LOCK_TABLE_NAME"]
     created = {lock_table: create_lock_table(client, lock_table, indexes)}
     for name, spec in REGISTRY.tables_named_in(environment).items():
-        created[name] = _create_keyed_by_pk(client, name)
+        created[name] = create_aggregates_table(client, name)
         if created[name] and spec.ttl_attribute:
             client.update_time_to_live(
                 TableName=name,

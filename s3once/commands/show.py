@@ -10,7 +10,7 @@ import click
 from s3once.aws.listing import parse_s3_url
 from s3once.aws.lock_reads import records_of_object
 from s3once.aws.session import aws_errors
-from s3once.aws.tables import OBJECT_INDEX, lock_table_indexes
+from s3once.aws.tables import lock_table_indexes
 from s3once.context import Context, aws_options, now_ms, processor_names
 from s3once.output import JSON_OPTION, echo_json
 from s3once.records import RecordView, age
@@ -28,6 +28,8 @@ def show(obj: Context, url: str, as_json: bool) -> None:
     bucket, key = parse_s3_url(url)
     if not key:
         raise click.BadParameter("name an object: s3://bucket/key", param_hint="URL")
+    from chalicelib.aws.lock_table import OBJECT_INDEX
+
     aws = obj.aws()
     table_name = obj.lock_table
     with aws_errors(aws, table=table_name):

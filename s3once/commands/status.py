@@ -8,7 +8,7 @@ import click
 from s3once.aws.batch_jobs import job_summary
 from s3once.aws.session import aws_errors
 from s3once.aws.status_reads import read_status
-from s3once.aws.tables import STATUS_INDEX, lock_table_indexes
+from s3once.aws.tables import lock_table_indexes
 from s3once.context import Context, aws_options, now_ms
 from s3once.output import JSON_OPTION, echo_json, table
 
@@ -60,6 +60,8 @@ def status(
                     f" {task.get('ErrorCode', '')} {task.get('ResultMessage', '')}"
                 )
         return
+    from chalicelib.aws.lock_table import STATUS_INDEX
+
     table_name = obj.lock_table
     with aws_errors(aws, table=table_name):
         dynamodb = aws.client("dynamodb")
