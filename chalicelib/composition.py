@@ -77,7 +77,16 @@ def pipeline(settings: Settings, processor: ConfiguredProcessor) -> IdempotentPi
     )
     # The repository commits the processor's counters with the completion (access-log).
     commit: Any = processor.completion_commit(resources)
-    locks = DynamoDBLockRepository(dynamodb, settings.lock_table_name, commit)
+    locks = DynamoDBLockRepository(
+        dynamodb,
+        settings.lock_table_name,
+        commit,
+        **(
+            {}
+            if settings.open_index_shards is None
+            else {"open_shards": settings.open_index_shards}
+        ),
+    )
     return IdempotentPipeline(
         locks=locks,
         processor=processor.build(resources),

@@ -53,21 +53,6 @@ def pk_parts(pk: str) -> PkParts:
     return PkParts(unescape(parts[0]), parts[1], unescape(parts[2]), unescape(parts[-1]))
 
 
-def object_prefixes(processors: list[str], scopes: list[str], bucket: str, key: str) -> list[str]:
-    """The readable `pk` prefixes of every record `bucket/key` can have (one per processor and
-    scope; the identity follows)."""
-    escaped = [_escape(bucket), _escape(key)]
-    return [
-        SEPARATOR.join([_escape(processor), scope, *escaped]) + SEPARATOR
-        for processor in processors
-        for scope in scopes
-    ]
-
-
-def _escape(part: str) -> str:
-    return part.replace("%", "%25").replace(SEPARATOR, "%23")
-
-
 @dataclass(frozen=True)
 class RecordView:
     pk: str

@@ -236,9 +236,10 @@ class FencedCounterCommit:
                     ":expires": {"N": str(release.expires_at)},
                 }
             )
+            # The completion leaves the open-work index in the same fenced transaction.
             update = (
                 "SET #status = :completed, #result = :result, #updated = :now,"
-                " #expires = :expires REMOVE #through, #plan"
+                f" #expires = :expires REMOVE #through, #plan, {t.OPEN_SHARD}, {t.OPEN_SINCE}"
             )
             names["#plan"] = PLAN_ATTRIBUTE
         else:

@@ -58,6 +58,9 @@ _ACQUIRE_SETS = ", ".join(
         f"{t.UPDATED_AT} = :now",
         f"{t.EXPIRES_AT} = :ex",
         f"{TOKEN_ATTRIBUTE} = :tk",
+        # The record enters (or moves within) the open-work index: docs/capacity.md.
+        f"{t.OPEN_SHARD} = :os",
+        f"{t.OPEN_SINCE} = :now",
     )
 )
 # A FAILED record loses its error; `result` needs no removal: a COMPLETED record is never
@@ -79,10 +82,16 @@ class DynamoDBLockRepository:
         client: DynamoDBClient,
         table_name: str,
         counters: FencedCounterCommit | None = None,
+        open_shards: int = t.DEFAULT_OPEN_SHARDS,
     ) -> None:
+        if not 1 <= open_shards <= t.MAX_SHARDS:
+            raise ConfigurationError(
+                f"{t.OPEN_SHARDS_SETTING}={open_shards} is not within 1..{t.MAX_SHARDS}"
+            )
         self._client = client
         self._table = table_name
         self._counters = counters
+        self._shards = open_shards
 
     def acquire(self, request: LeaseRequest) -> Acquisition:
         obj = request.obj
@@ -97,6 +106,7 @@ class DynamoDBLockRepository:
             ":ow": {"S": request.owner},
             ":ex": {"N": str(request.expires_at)},
             ":tk": {"S": request.token},
+            ":os": {"S": t.open_shard(request.pk, t.IN_PROGRESS, self._shards)},
         }
         sets = [_ACQUIRE_SETS]
         removes = [_ACQUIRE_REMOVES]
@@ -192,28 +202,36 @@ class DynamoDBLockRepository:
     def _release(
         self, release: Release, status: LockStatus, field: str, payload: object
     ) -> Settled:
+        values: dict[str, AttributeValueTypeDef] = {
+            ":status": {"S": status.value},
+            ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
+            ":fence": {"N": str(release.fence)},
+            ":payload": attribute_value(payload),
+            ":now": {"N": str(release.now_ms)},
+            ":expires": {"N": str(release.expires_at)},
+        }
+        update = (
+            "SET #status = :status, #payload = :payload,"
+            f" {t.UPDATED_AT} = :now, {t.EXPIRES_AT} = :expires"
+        )
+        if status is LockStatus.COMPLETED:
+            # Leaves the open-work index, in the same conditional write.
+            update += f" REMOVE {t.OPEN_SHARD}, {t.OPEN_SINCE}"
+        else:
+            update += f", {t.OPEN_SHARD} = :os, {t.OPEN_SINCE} = :now"
+            values[":os"] = {"S": t.open_shard(release.pk, status.value, self._shards)}
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={t.PK: {"S": release.pk}},
-                UpdateExpression=(
-                    "SET #status = :status, #payload = :payload,"
-                    f" {t.UPDATED_AT} = :now, {t.EXPIRES_AT} = :expires"
-                ),
+                UpdateExpression=update,
                 ConditionExpression=HELD_BY_ME,
                 ExpressionAttributeNames={
                     "#status": t.STATUS,
                     "#attempts": t.ATTEMPTS,
                     "#payload": field,
                 },
-                ExpressionAttributeValues={
-                    ":status": {"S": status.value},
-                    ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
-                    ":fence": {"N": str(release.fence)},
-                    ":payload": attribute_value(payload),
-                    ":now": {"N": str(release.now_ms)},
-                    ":expires": {"N": str(release.expires_at)},
-                },
+                ExpressionAttributeValues=values,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from s3once.aws.session import error_code
-from s3once.records import RecordView, object_prefixes, summary_attributes
+from s3once.records import RecordView, summary_attributes
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem request (DynamoDB's limit)
 MAX_UNPROCESSED_ROUNDS = 10
@@ -27,48 +27,23 @@ def _names(attributes: Iterable[str]) -> tuple[str, dict[str, str]]:
     return ", ".join(names), names
 
 
-def records_of_object(
-    client: Any,
-    table: str,
-    bucket: str,
-    key: str,
-    processors: list[str],
-    scopes: list[str],
-    has_object_index: bool,
-) -> list[RecordView]:
-    """Every record of `bucket/key`: a Query on the by-object index and a BatchGetItem of what
-    it finds, or without the index a Scan filtered on each processor and scope's `pk` prefix
-    (reads the whole table)."""
+def records_of_object(client: Any, table: str, bucket: str, key: str) -> list[RecordView]:
+    """Every record of `bucket/key` (each processor, scope and identity): a Query on the
+    by-object index, never a scan, and one BatchGetItem per 100 records it finds."""
     from chalicelib.aws import lock_table as t
 
-    if has_object_index:
-        pks = [
-            item[t.PK]["S"]
-            for page in client.get_paginator("query").paginate(
-                TableName=table,
-                IndexName=t.OBJECT_INDEX,
-                KeyConditionExpression="#k = :key AND #b = :bucket",
-                ExpressionAttributeNames={"#k": t.KEY, "#b": t.BUCKET},
-                ExpressionAttributeValues={":key": {"S": key}, ":bucket": {"S": bucket}},
-            )
-            for item in page["Items"]
-        ]
-        return list(batch_get(client, table, pks, projection=None).values())
-    prefixes = object_prefixes(processors, scopes, bucket, key)
-    filters = " OR ".join(f"begins_with(#pk, :p{i})" for i in range(len(prefixes)))
-    # Keys too long for a readable pk are stored under a digest: match those by attribute.
-    filters += " OR (#k = :key AND #b = :bucket)"
-    values: dict[str, Any] = {f":p{i}": {"S": prefix} for i, prefix in enumerate(prefixes)}
-    values.update({":key": {"S": key}, ":bucket": {"S": bucket}})
-    records: list[RecordView] = []
-    for page in client.get_paginator("scan").paginate(
-        TableName=table,
-        FilterExpression=filters,
-        ExpressionAttributeNames={"#pk": t.PK, "#k": t.KEY, "#b": t.BUCKET},
-        ExpressionAttributeValues=values,
-    ):
-        records.extend(RecordView.from_item(item) for item in page["Items"])
-    return records
+    pks = [
+        item[t.PK]["S"]
+        for page in client.get_paginator("query").paginate(
+            TableName=table,
+            IndexName=t.OBJECT_INDEX,
+            KeyConditionExpression="#k = :key AND #b = :bucket",
+            ExpressionAttributeNames={"#k": t.KEY, "#b": t.BUCKET},
+            ExpressionAttributeValues={":key": {"S": key}, ":bucket": {"S": bucket}},
+        )
+        for item in page["Items"]
+    ]
+    return list(batch_get(client, table, pks, projection=None).values())
 
 
 def batch_get(
@@ -118,11 +93,12 @@ class ReprocessAnswer:
     reason: str
 
 
-def make_processable(client: Any, table: str, pk: str, now_ms: int) -> ReprocessAnswer:
+def make_processable(client: Any, table: str, pk: str, now_ms: int, shards: int) -> ReprocessAnswer:
     """Turn a COMPLETED record into FAILED, which the next delivery acquires (keeping
     `attempts`, the fence, so no older worker can complete it). A FAILED record, an expired
     lease or no record at all is already processable; a live lease is never touched: the
-    write is conditional on the status read, and a record acquired meanwhile refuses it."""
+    write is conditional on the status read, and a record acquired meanwhile refuses it. The
+    record enters the open-work index under one of `shards` shards."""
     from chalicelib.aws import lock_table as t
 
     response = client.get_item(TableName=table, Key={t.PK: {"S": pk}}, ConsistentRead=True)
@@ -137,7 +113,7 @@ def make_processable(client: Any, table: str, pk: str, now_ms: int) -> Reprocess
         return ReprocessAnswer(False, record, "held")
     why = "reprocess requested with s3once (was COMPLETED)"
     try:
-        client.update_item(**t.reopen_request(table, pk, record.attempts, now_ms, why))
+        client.update_item(**t.reopen_request(table, pk, record.attempts, now_ms, why, shards))
     except ClientError as exc:
         if error_code(exc) != "ConditionalCheckFailedException":
             raise
