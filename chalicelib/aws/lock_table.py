@@ -59,9 +59,10 @@ BILLING_MODE = "PAY_PER_REQUEST"
 # completion (2 writes, under 1 KB each), a failure moves it (delete + put), a retry moves it
 # back, a renewal rewrites it (the lease is projected): at 10,000 uploads/s, 20,000 writes a
 # second spread over the IN_PROGRESS shards. With 32 shards one value takes ~625 a second
-# (~750 with 20% of uploads failing once), under DynamoDB's 1,000 per partition-key value;
-# docs/capacity.md has the arithmetic and the simulated peaks. The sort key `open_since`
-# changes only when the entry is put, never in between.
+# (~750 with 20% of uploads failing once); the capacity model's mix of failures and takeovers
+# peaks at 848 on the busiest shard, under DynamoDB's 1,000 per partition-key value
+# (docs/capacity.md has the arithmetic, benchmarks/capacity_model.py the simulation). The
+# sort key `open_since` changes only when the entry is put, never in between.
 OPEN_INDEX = "open-work"
 OPEN_INDEX_PROJECTION = (
     STATUS,

@@ -148,12 +148,14 @@ def test_reprocess_makes_a_completed_record_processable_and_invoke_processes_it_
     assert "COMPLETED -> FAILED" in made.stdout
     record = stage.items()[pk]
     assert (record["status"]["S"], record["attempts"]["N"]) == ("FAILED", "1")
+    assert [row["pk"] for row in stage.json("status")["attention"]] == [pk]  # in open-work
 
     invoked = stage.json("reprocess", f"s3://{stage.bucket}/again.txt", "--invoke")
     assert invoked["changed"] is False  # FAILED already: nothing to write
     assert [r["outcome"] for r in invoked["delivered"]["records"]] == ["processed"]
     record = stage.items()[pk]
     assert (record["status"]["S"], record["attempts"]["N"]) == ("COMPLETED", "2")
+    assert "open_shard" not in record and stage.json("status")["attention"] == []
 
 
 def test_reprocess_refuses_a_live_lease_naming_its_holder_and_changes_nothing(stage: Stage) -> None:
