@@ -114,7 +114,16 @@ class Wiring:
         # The repository commits the processor's counters with the completion (access-log).
         commit: Any = processor.completion_commit(resources)
         self.pipeline = IdempotentPipeline(
-            locks=DynamoDBLockRepository(dynamodb, settings.lock_table_name, commit),
+            locks=DynamoDBLockRepository(
+                dynamodb,
+                settings.lock_table_name,
+                commit,
+                **(
+                    {}
+                    if settings.open_index_shards is None
+                    else {"open_shards": settings.open_index_shards}
+                ),
+            ),
             processor=processor.build(resources),
             clock=SystemClock(),
             scope=settings.scope,

@@ -11,20 +11,26 @@ from typing import Any
 from s3once.output import table
 
 SEPARATOR = "#"
-# What `status`, `show` and `backfill` read of a record, never the whole item.
-SUMMARY_ATTRIBUTES = (
-    "pk",
-    "status",
-    "bucket",
-    "key",
-    "etag",
-    "version_id",
-    "attempts",
-    "owner",
-    "lease_expires_at",
-    "updated_at",
-    "last_error",
-)
+
+
+def summary_attributes() -> tuple[str, ...]:
+    """What `status`, `show` and `backfill` read of a record, never the whole item (names from
+    the lock table's layout, `chalicelib/aws/lock_table.py`, of the project operated on)."""
+    from chalicelib.aws import lock_table as t
+
+    return (
+        t.PK,
+        t.STATUS,
+        t.BUCKET,
+        t.KEY,
+        t.ETAG,
+        t.VERSION_ID,
+        t.ATTEMPTS,
+        t.OWNER,
+        t.LEASE_EXPIRES_AT,
+        t.UPDATED_AT,
+        t.LAST_ERROR,
+    )
 
 
 def unescape(part: str) -> str:
@@ -47,21 +53,6 @@ def pk_parts(pk: str) -> PkParts:
     return PkParts(unescape(parts[0]), parts[1], unescape(parts[2]), unescape(parts[-1]))
 
 
-def object_prefixes(processors: list[str], scopes: list[str], bucket: str, key: str) -> list[str]:
-    """The readable `pk` prefixes of every record `bucket/key` can have (one per processor and
-    scope; the identity follows)."""
-    escaped = [_escape(bucket), _escape(key)]
-    return [
-        SEPARATOR.join([_escape(processor), scope, *escaped]) + SEPARATOR
-        for processor in processors
-        for scope in scopes
-    ]
-
-
-def _escape(part: str) -> str:
-    return part.replace("%", "%25").replace(SEPARATOR, "%23")
-
-
 @dataclass(frozen=True)
 class RecordView:
     pk: str
@@ -77,16 +68,18 @@ class RecordView:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> RecordView:
+        from chalicelib.aws import lock_table as t
+
         return cls(
-            pk=item["pk"]["S"],
-            status=item.get("status", {}).get("S", "?"),
-            bucket=item.get("bucket", {}).get("S", ""),
-            key=item.get("key", {}).get("S", ""),
-            attempts=int(item.get("attempts", {}).get("N", "0")),
-            owner=item.get("owner", {}).get("S", ""),
-            lease_expires_at_ms=int(item.get("lease_expires_at", {}).get("N", "0")),
-            updated_at_ms=int(item.get("updated_at", {}).get("N", "0")),
-            last_error=item.get("last_error", {}).get("S"),
+            pk=item[t.PK]["S"],
+            status=item.get(t.STATUS, {}).get("S", "?"),
+            bucket=item.get(t.BUCKET, {}).get("S", ""),
+            key=item.get(t.KEY, {}).get("S", ""),
+            attempts=int(item.get(t.ATTEMPTS, {}).get("N", "0")),
+            owner=item.get(t.OWNER, {}).get("S", ""),
+            lease_expires_at_ms=int(item.get(t.LEASE_EXPIRES_AT, {}).get("N", "0")),
+            updated_at_ms=int(item.get(t.UPDATED_AT, {}).get("N", "0")),
+            last_error=item.get(t.LAST_ERROR, {}).get("S"),
             item=item,
         )
 
@@ -95,9 +88,13 @@ class RecordView:
         return pk_parts(self.pk)
 
     def lease_live(self, now_ms: int) -> bool:
-        return self.status == "IN_PROGRESS" and self.lease_expires_at_ms >= now_ms
+        from chalicelib.aws.lock_table import IN_PROGRESS
+
+        return self.status == IN_PROGRESS and self.lease_expires_at_ms >= now_ms
 
     def to_json(self, now_ms: int) -> dict[str, Any]:
+        from chalicelib.aws.lock_table import RESULT
+
         parts = self.parts
         return {
             "pk": self.pk,
@@ -114,7 +111,7 @@ class RecordView:
             "updated_at": iso(self.updated_at_ms),
             "age_s": max(0, (now_ms - self.updated_at_ms) // 1000),
             "last_error": self.last_error,
-            "result": plain(self.item["result"]) if "result" in self.item else None,
+            "result": plain(self.item[RESULT]) if RESULT in self.item else None,
         }
 
 
@@ -155,9 +152,11 @@ def _jsonable(value: Any) -> Any:
 
 def records_table(records: list[RecordView], now_ms: int) -> str:
     """Newest first: processor, status, age, attempts, key, and the error or lease."""
+    from chalicelib.aws.lock_table import IN_PROGRESS
+
     rows = []
     for record in sorted(records, key=lambda r: r.updated_at_ms, reverse=True):
-        if record.status == "IN_PROGRESS":
+        if record.status == IN_PROGRESS:
             state = f"lease {'ends' if record.lease_live(now_ms) else 'ended'} " + (
                 iso(record.lease_expires_at_ms) or "-"
             )

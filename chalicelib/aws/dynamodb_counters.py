@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
+from chalicelib.aws import lock_table as t
 from chalicelib.aws.dynamodb_values import HELD_BY_ME, PROGRESS_ATTRIBUTE, attribute_value
 from chalicelib.core.errors import CommitTooLargeError, LockStoreError
 from chalicelib.core.increments import checked_increments
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     )
 
 MAX_TRANSACTION_ACTIONS = 100
-PLAN_ATTRIBUTE = "counters_plan"
+PLAN_ATTRIBUTE = t.COUNTERS_PLAN
 # A DynamoDB item holds 400 KB; the stored plan must leave room for the rest of the record.
 MAX_PLAN_BYTES = 300_000
 TRANSACTION_CANCELED = "TransactionCanceledException"
@@ -153,13 +154,13 @@ class FencedCounterCommit:
         """The stored plan and the last key committed under it; None if the fence was lost."""
         item = self._client.get_item(
             TableName=self._lock_table,
-            Key={"pk": {"S": release.pk}},
+            Key={t.PK: {"S": release.pk}},
             ConsistentRead=True,
         ).get("Item")
         if (
             not item
-            or item.get("status", {}).get("S") != LockStatus.IN_PROGRESS.value
-            or item.get("attempts", {}).get("N") != str(release.fence)
+            or item.get(t.STATUS, {}).get("S") != LockStatus.IN_PROGRESS.value
+            or item.get(t.ATTEMPTS, {}).get("N") != str(release.fence)
         ):
             return None
         if PROGRESS_ATTRIBUTE not in item or PLAN_ATTRIBUTE not in item:
@@ -194,9 +195,9 @@ class FencedCounterCommit:
         self, release: Release, step: Step, item: Mapping[str, Any] | None
     ) -> Settled | None:
         # Without the item (reasons named only in the message) it can only be a lost lease.
-        if str((item or {}).get("attempts", {}).get("N")) != str(release.fence):
+        if str((item or {}).get(t.ATTEMPTS, {}).get("N")) != str(release.fence):
             return Settled.LEASE_LOST
-        status = str((item or {}).get("status", {}).get("S"))
+        status = str((item or {}).get(t.STATUS, {}).get("S"))
         if status == LockStatus.COMPLETED.value:
             return Settled.COMPLETED  # our last step was applied; its answer was lost
         if status == LockStatus.FAILED.value:
@@ -210,9 +211,9 @@ class FencedCounterCommit:
 
     def _lock_action(self, release: Release, step: Step) -> TransactWriteItemTypeDef:
         names = {
-            "#status": "status",
-            "#attempts": "attempts",
-            "#updated": "updated_at",
+            "#status": t.STATUS,
+            "#attempts": t.ATTEMPTS,
+            "#updated": t.UPDATED_AT,
             "#through": PROGRESS_ATTRIBUTE,
         }
         values: dict[str, AttributeValueTypeDef] = {
@@ -226,7 +227,7 @@ class FencedCounterCommit:
             condition = f"{HELD_BY_ME} AND #through = :previous"
             values[":previous"] = {"S": step.after}
         if step.last:
-            names.update({"#result": "result", "#expires": "expires_at"})
+            names.update({"#result": t.RESULT, "#expires": t.EXPIRES_AT})
             values.update(
                 {
                     ":completed": {"S": LockStatus.COMPLETED.value},
@@ -234,9 +235,10 @@ class FencedCounterCommit:
                     ":expires": {"N": str(release.expires_at)},
                 }
             )
+            # The completion leaves the open-work index in the same fenced transaction.
             update = (
                 "SET #status = :completed, #result = :result, #updated = :now,"
-                " #expires = :expires REMOVE #through, #plan"
+                f" #expires = :expires REMOVE #through, #plan, {t.OPEN_SHARD}, {t.OPEN_SINCE}"
             )
             names["#plan"] = PLAN_ATTRIBUTE
         else:
@@ -249,7 +251,7 @@ class FencedCounterCommit:
         return {
             "Update": {
                 "TableName": self._lock_table,
-                "Key": {"pk": {"S": release.pk}},
+                "Key": {t.PK: {"S": release.pk}},
                 "UpdateExpression": update,
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aws.dynamodb_values import HELD_BY_ME, PROGRESS_ATTRIBUTE, attribute_value
+from chalicelib.aws import lock_table as t
+from chalicelib.aws.dynamodb_values import HELD_BY_ME, attribute_value
 from chalicelib.core.errors import ConfigurationError, LockStoreError
 from chalicelib.core.model import LockRecord, LockStatus
 from chalicelib.core.ports import Acquired, Acquisition, LeaseRequest, Refused, Release, Settled
@@ -31,40 +32,43 @@ if TYPE_CHECKING:
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
-TOKEN_ATTRIBUTE = "lease_token"
-FROM_ATTRIBUTE = "acquired_from"
-_NEW_RECORD = "NEW"
+TOKEN_ATTRIBUTE = t.LEASE_TOKEN
+FROM_ATTRIBUTE = t.ACQUIRED_FROM
+_NEW_RECORD = t.NEW_RECORD
 _SETTLED = {LockStatus.COMPLETED: Settled.COMPLETED, LockStatus.FAILED: Settled.FAILED}
 
 # The acquisition's request, kept small: the client's CPU grows with every name and value it
 # serialises and signs. Only the names DynamoDB reserves (status, owner, bucket, key) are
 # aliased, and size, which is also a function; the others appear as they are.
 _ACQUIRE_NAMES = {
-    "#st": "status",
-    "#ow": "owner",
-    "#bk": "bucket",
-    "#ky": "key",
-    "#sz": "size",
+    "#st": t.STATUS,
+    "#ow": t.OWNER,
+    "#bk": t.BUCKET,
+    "#ky": t.KEY,
+    "#sz": t.SIZE,
 }
 _ACQUIRE_SETS = ", ".join(
     (
         # Every operand reads the item as it was before this write.
         f"{FROM_ATTRIBUTE} = if_not_exists(#st, :nw)",
         "#st = :ip",
-        "attempts = if_not_exists(attempts, :0) + :1",
-        "lease_expires_at = :ls",
+        f"{t.ATTEMPTS} = if_not_exists({t.ATTEMPTS}, :0) + :1",
+        f"{t.LEASE_EXPIRES_AT} = :ls",
         "#ow = :ow",
-        "created_at = if_not_exists(created_at, :now)",
-        "updated_at = :now",
-        "expires_at = :ex",
+        f"{t.CREATED_AT} = if_not_exists({t.CREATED_AT}, :now)",
+        f"{t.UPDATED_AT} = :now",
+        f"{t.EXPIRES_AT} = :ex",
         f"{TOKEN_ATTRIBUTE} = :tk",
+        # The record enters (or moves within) the open-work index: docs/capacity.md.
+        f"{t.OPEN_SHARD} = :os",
+        f"{t.OPEN_SINCE} = :now",
     )
 )
 # A FAILED record loses its error; `result` needs no removal: a COMPLETED record is never
 # acquired again.
-_ACQUIRE_REMOVES = "last_error"
+_ACQUIRE_REMOVES = t.LAST_ERROR
 _ACQUIRE_CONDITION = (
-    "attribute_not_exists(pk) OR #st = :fd OR (#st = :ip AND lease_expires_at < :now)"
+    f"attribute_not_exists({t.PK}) OR #st = :fd OR (#st = :ip AND {t.LEASE_EXPIRES_AT} < :now)"
 )
 _IN_PROGRESS: AttributeValueTypeDef = {"S": LockStatus.IN_PROGRESS.value}
 _FAILED: AttributeValueTypeDef = {"S": LockStatus.FAILED.value}
@@ -79,10 +83,16 @@ class DynamoDBLockRepository:
         client: DynamoDBClient,
         table_name: str,
         counters: FencedCounterCommit | None = None,
+        open_shards: int = t.DEFAULT_OPEN_SHARDS,
     ) -> None:
+        if not 1 <= open_shards <= t.MAX_SHARDS:
+            raise ConfigurationError(
+                f"{t.OPEN_SHARDS_SETTING}={open_shards} is not within 1..{t.MAX_SHARDS}"
+            )
         self._client = client
         self._table = table_name
         self._counters = counters
+        self._shards = open_shards
 
     def acquire(self, request: LeaseRequest) -> Acquisition:
         obj = request.obj
@@ -97,15 +107,16 @@ class DynamoDBLockRepository:
             ":ow": {"S": request.owner},
             ":ex": {"N": str(request.expires_at)},
             ":tk": {"S": request.token},
+            ":os": {"S": t.open_shard(request.pk, t.IN_PROGRESS, self._shards)},
         }
         sets = [_ACQUIRE_SETS]
         removes = [_ACQUIRE_REMOVES]
         for name, value in (
             ("#bk", obj.bucket),
             ("#ky", obj.key),
-            ("etag", obj.etag),
-            ("version_id", obj.version_id),
-            ("sequencer", obj.sequencer),
+            (t.ETAG, obj.etag),
+            (t.VERSION_ID, obj.version_id),
+            (t.SEQUENCER, obj.sequencer),
             ("#sz", obj.size),
         ):
             if value is None:
@@ -117,7 +128,7 @@ class DynamoDBLockRepository:
         try:
             response = self._client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": request.pk}},
+                Key={t.PK: {"S": request.pk}},
                 UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
                 ConditionExpression=_ACQUIRE_CONDITION,
                 ExpressionAttributeNames=_ACQUIRE_NAMES,
@@ -138,29 +149,29 @@ class DynamoDBLockRepository:
                 return Acquired(
                     fence=record.attempts,
                     previous_status=None if replaced == _NEW_RECORD else LockStatus(replaced),
-                    resume_commit=PROGRESS_ATTRIBUTE in (item or {}),
+                    resume_commit=t.COUNTERS_THROUGH in (item or {}),
                 )
             return Refused(record)
         previous = response.get("Attributes")
         if not previous:
             return Acquired(fence=1, previous_status=None)
         return Acquired(
-            fence=int(str(previous["attempts"]["N"])) + 1,
-            previous_status=LockStatus(previous["status"]["S"]),
-            resume_commit=PROGRESS_ATTRIBUTE in previous,
+            fence=int(str(previous[t.ATTEMPTS]["N"])) + 1,
+            previous_status=LockStatus(previous[t.STATUS]["S"]),
+            resume_commit=t.COUNTERS_THROUGH in previous,
         )
 
     def renew(self, pk: str, fence: int, lease_expires_at_ms: int) -> bool:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": pk}},
+                Key={t.PK: {"S": pk}},
                 UpdateExpression="SET #lease = :lease",
                 ConditionExpression=HELD_BY_ME,
                 ExpressionAttributeNames={
-                    "#status": "status",
-                    "#attempts": "attempts",
-                    "#lease": "lease_expires_at",
+                    "#status": t.STATUS,
+                    "#attempts": t.ATTEMPTS,
+                    "#lease": t.LEASE_EXPIRES_AT,
                 },
                 ExpressionAttributeValues={
                     ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
@@ -184,36 +195,44 @@ class DynamoDBLockRepository:
                     " processor's table variable is missing from the stage)"
                 )
             return self._counters.commit(release)
-        return self._release(release, LockStatus.COMPLETED, "#result", release.result or {})
+        return self._release(release, LockStatus.COMPLETED, t.RESULT, release.result or {})
 
     def fail(self, release: Release) -> Settled:
-        return self._release(release, LockStatus.FAILED, "#last_error", release.error or "")
+        return self._release(release, LockStatus.FAILED, t.LAST_ERROR, release.error or "")
 
     def _release(
         self, release: Release, status: LockStatus, field: str, payload: object
     ) -> Settled:
+        values: dict[str, AttributeValueTypeDef] = {
+            ":status": {"S": status.value},
+            ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
+            ":fence": {"N": str(release.fence)},
+            ":payload": attribute_value(payload),
+            ":now": {"N": str(release.now_ms)},
+            ":expires": {"N": str(release.expires_at)},
+        }
+        update = (
+            "SET #status = :status, #payload = :payload,"
+            f" {t.UPDATED_AT} = :now, {t.EXPIRES_AT} = :expires"
+        )
+        if status is LockStatus.COMPLETED:
+            # Leaves the open-work index, in the same conditional write.
+            update += f" REMOVE {t.OPEN_SHARD}, {t.OPEN_SINCE}"
+        else:
+            update += f", {t.OPEN_SHARD} = :os, {t.OPEN_SINCE} = :now"
+            values[":os"] = {"S": t.open_shard(release.pk, status.value, self._shards)}
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": release.pk}},
-                UpdateExpression=(
-                    f"SET #status = :status, {field} = :payload,"
-                    " updated_at = :now, expires_at = :expires"
-                ),
+                Key={t.PK: {"S": release.pk}},
+                UpdateExpression=update,
                 ConditionExpression=HELD_BY_ME,
                 ExpressionAttributeNames={
-                    "#status": "status",
-                    "#attempts": "attempts",
-                    field: field[1:],
+                    "#status": t.STATUS,
+                    "#attempts": t.ATTEMPTS,
+                    "#payload": field,
                 },
-                ExpressionAttributeValues={
-                    ":status": {"S": status.value},
-                    ":in_progress": {"S": LockStatus.IN_PROGRESS.value},
-                    ":fence": {"N": str(release.fence)},
-                    ":payload": attribute_value(payload),
-                    ":now": {"N": str(release.now_ms)},
-                    ":expires": {"N": str(release.expires_at)},
-                },
+                ExpressionAttributeValues=values,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
@@ -228,7 +247,7 @@ def settled_by(item: Mapping[str, Any] | None, fence: int) -> Settled:
     send was applied, or an earlier release of ours), or another fence's."""
     if _fence_of(item) != fence:
         return Settled.LEASE_LOST
-    status = LockStatus(_text(item, "status"))
+    status = LockStatus(_text(item, t.STATUS))
     if status is LockStatus.IN_PROGRESS:
         raise LockStoreError(f"a release of fence {fence} was refused by its own live lease")
     return _SETTLED[status]
@@ -240,10 +259,10 @@ def _to_record(pk: str, item: Mapping[str, Any] | None) -> LockRecord:
         raise LockStoreError(f"conditional check failed on {pk!r} but no item was returned")
     return LockRecord(
         pk=pk,
-        status=LockStatus(item["status"]["S"]),
-        attempts=int(item["attempts"]["N"]),
-        owner=item.get("owner", {}).get("S", ""),
-        lease_expires_at_ms=int(item.get("lease_expires_at", {}).get("N", "0")),
+        status=LockStatus(item[t.STATUS]["S"]),
+        attempts=int(item[t.ATTEMPTS]["N"]),
+        owner=item.get(t.OWNER, {}).get("S", ""),
+        lease_expires_at_ms=int(item.get(t.LEASE_EXPIRES_AT, {}).get("N", "0")),
     )
 
 
@@ -254,7 +273,7 @@ def _returned_item(exc: ClientError) -> Mapping[str, Any] | None:
 
 
 def _fence_of(item: Mapping[str, Any] | None) -> int | None:
-    attempts = (item or {}).get("attempts", {}).get("N")
+    attempts = (item or {}).get(t.ATTEMPTS, {}).get("N")
     return None if attempts is None else int(attempts)
 
 

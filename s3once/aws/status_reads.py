@@ -1,43 +1,67 @@
 """`s3once status`: how many records per processor and status, and the ones that need an
 operator (FAILED, or IN_PROGRESS past their lease), newest first.
 
-With the lock table's `by-status` index (created by `s3once create-tables`) it reads only the
-FAILED and IN_PROGRESS index entries; the COMPLETED count is DescribeTable's ItemCount (free,
-refreshed by DynamoDB about every six hours) minus those, unless `exact` asks to count them
-on the index too. Without the index it scans the table once. Every read reports the capacity
-it consumed, so the cost is on the screen.
+It never scans: the lock table's open-work index holds only the records that are not
+COMPLETED, sharded over `OPEN_INDEX_SHARDS` partition-key values per status, and `status`
+queries every shard in parallel threads, page by page. The COMPLETED count is DescribeTable's
+ItemCount (free, DynamoDB's approximate figure, refreshed about every six hours) minus the open
+ones, unless `exact` asks for a parallel segmented scan of the table (its cost is shown). Every
+read reports the capacity it consumed, and the command the requests it sent.
 """
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from s3once.aws.tables import STATUS_INDEX
+from s3once.aws.session import OperatorError
 from s3once.output import table
-from s3once.records import SUMMARY_ATTRIBUTES, RecordView, records_table
+from s3once.records import RecordView, records_table
 
-STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS")
+STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS")  # the layout's (chalicelib/aws/lock_table.py)
 PAST_LEASE = "IN_PROGRESS past lease"
+THREADS = 16
+
+
+def open_shards(environment: Mapping[str, str]) -> int:
+    """The stage's OPEN_INDEX_SHARDS, as the function reads it (the layout's default unset)."""
+    from chalicelib.aws.lock_table import DEFAULT_OPEN_SHARDS, OPEN_SHARDS_SETTING
+    from chalicelib.core.errors import ConfigurationError
+    from chalicelib.core.settings import MAX_OPEN_SHARDS, optional_int
+
+    try:
+        shards = optional_int(environment, OPEN_SHARDS_SETTING, 1, MAX_OPEN_SHARDS)
+    except ConfigurationError as exc:
+        raise OperatorError(str(exc)) from None
+    return shards or DEFAULT_OPEN_SHARDS
 
 
 @dataclass
 class StatusReport:
     table: str
-    source: str  # "index by-status" or "scan"
+    source: str
     item_count: int  # DescribeTable's ItemCount (approximate, refreshed about every 6 h)
     completed_exact: bool
     counts: dict[str, collections.Counter[str]] = field(default_factory=dict)
     attention: list[RecordView] = field(default_factory=list)
     read_units: float = 0.0
+    requests: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, processor: str, status: str) -> None:
         self.counts.setdefault(processor, collections.Counter())[status] += 1
 
     def total(self, status: str) -> int:
         return sum(counter[status] for counter in self.counts.values())
+
+    def consumed(self, page: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.requests += 1
+            self.read_units += float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
 
     @property
     def completed_estimate(self) -> int:
@@ -57,6 +81,7 @@ class StatusReport:
             "completed_estimate": None if self.completed_exact else self.completed_estimate,
             "attention": [record.to_json(now_ms) for record in self.attention],
             "read_capacity_units": self.read_units,
+            "requests": self.requests,
         }
 
     def to_text(self, now_ms: int, limit: int) -> str:
@@ -87,14 +112,14 @@ class StatusReport:
             )
         )
         lines = [
-            f"lock table {self.table}: read through {self.source},"
+            f"lock table {self.table}: read through {self.source}, {self.requests} requests,"
             f" {self.read_units:g} read capacity units",
             table(("processor", "COMPLETED", "FAILED", "IN_PROGRESS", "past lease"), rows),
         ]
         if not self.completed_exact:
             lines.append(
-                "COMPLETED per processor: --exact (reads every COMPLETED index entry); ItemCount"
-                " is refreshed by DynamoDB about every 6 hours"
+                "COMPLETED: DynamoDB's approximate ItemCount (refreshed about every 6 hours) minus"
+                " the open records; --exact counts them with a parallel scan of the table"
             )
         if self.attention:
             shown = self.attention[:limit]
@@ -111,47 +136,88 @@ class StatusReport:
 
 
 def read_status(
-    client: Any, table_name: str, has_status_index: bool, exact: bool, now_ms: int
+    client: Any,
+    table_name: str,
+    shards: int,
+    exact: bool,
+    now_ms: int,
+    progress: Callable[[str], None] | None = None,
+    segments: int = THREADS,
 ) -> StatusReport:
+    """The open records from every open-work shard; with `exact`, COMPLETED counted by a
+    parallel segmented scan (`segments` threads) reporting its progress to `progress`."""
+    from chalicelib.aws import lock_table as t
+
     item_count = int(client.describe_table(TableName=table_name)["Table"].get("ItemCount", 0))
-    if not has_status_index:
-        report = StatusReport(table_name, "a scan (no by-status index)", item_count, True)
-        for record in _pages(report, client, "scan", TableName=table_name, **_projection()):
+    source = f"index {t.OPEN_INDEX} ({shards} shards per status)"
+    report = StatusReport(table_name, source, item_count, exact, requests=1)
+    values = t.open_shard_values(shards)
+    with ThreadPoolExecutor(max_workers=min(THREADS, len(values))) as pool:
+        pages = list(pool.map(lambda value: list(_open_entries(report, client, value)), values))
+    for records in pages:
+        for record in records:
             _add(report, record, now_ms)
-        _sort(report)
-        return report
-    report = StatusReport(table_name, f"index {STATUS_INDEX}", item_count, exact)
-    wanted = STATUSES if exact else ("FAILED", "IN_PROGRESS")
-    for status in wanted:
-        query: dict[str, Any] = {
-            "TableName": table_name,
-            "IndexName": STATUS_INDEX,
-            "KeyConditionExpression": "#s = :s",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":s": {"S": status}},
-            "ScanIndexForward": False,
-        }
-        if status == "COMPLETED":
-            query.update(ProjectionExpression="pk, #s")
-        for record in _pages(report, client, "query", **query):
-            _add(report, record, now_ms)
-    _sort(report)
+    if exact:
+        report.source += f" and a scan in {segments} segments"
+        for processor, count in _scan_completed(report, client, segments, progress).items():
+            report.counts.setdefault(processor, collections.Counter())["COMPLETED"] = count
+    report.attention.sort(key=lambda record: record.updated_at_ms, reverse=True)
     return report
 
 
-def _projection() -> dict[str, Any]:
-    names = {f"#a{i}": name for i, name in enumerate(SUMMARY_ATTRIBUTES)}
-    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+def _open_entries(report: StatusReport, client: Any, value: str) -> Iterator[RecordView]:
+    from chalicelib.aws import lock_table as t
 
-
-def _pages(
-    report: StatusReport, client: Any, operation: str, **request: Any
-) -> Iterator[RecordView]:
-    paginator = client.get_paginator(operation)
-    for page in paginator.paginate(ReturnConsumedCapacity="TOTAL", **request):
-        report.read_units += float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
+    paginator = client.get_paginator("query")
+    for page in paginator.paginate(
+        TableName=report.table,
+        IndexName=t.OPEN_INDEX,
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": t.OPEN_SHARD},
+        ExpressionAttributeValues={":s": {"S": value}},
+        ScanIndexForward=False,
+        ReturnConsumedCapacity="TOTAL",
+    ):
+        report.consumed(page)
         for item in page["Items"]:
             yield RecordView.from_item(item)
+
+
+def _scan_completed(
+    report: StatusReport, client: Any, segments: int, progress: Callable[[str], None] | None
+) -> collections.Counter[str]:
+    """COMPLETED records per processor, by a parallel segmented scan reading pk and status."""
+    from chalicelib.aws import lock_table as t
+
+    counts: collections.Counter[str] = collections.Counter()
+    scanned = [0]
+    lock = threading.Lock()
+
+    def segment(number: int) -> None:
+        paginator = client.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=report.table,
+            Segment=number,
+            TotalSegments=segments,
+            ProjectionExpression="#p, #s",
+            ExpressionAttributeNames={"#p": t.PK, "#s": t.STATUS},
+            ReturnConsumedCapacity="TOTAL",
+        ):
+            report.consumed(page)
+            found = collections.Counter(
+                RecordView.from_item(item).parts.processor
+                for item in page["Items"]
+                if item.get(t.STATUS, {}).get("S") == t.COMPLETED
+            )
+            with lock:
+                counts.update(found)
+                scanned[0] += int(page.get("ScannedCount", 0))
+                if progress:
+                    progress(f"scanned {scanned[0]} records, {report.read_units:g} read units")
+
+    with ThreadPoolExecutor(max_workers=segments) as pool:
+        list(pool.map(segment, range(segments)))
+    return counts
 
 
 def _add(report: StatusReport, record: RecordView, now_ms: int) -> None:
@@ -162,7 +228,3 @@ def _add(report: StatusReport, record: RecordView, now_ms: int) -> None:
     elif record.status == "IN_PROGRESS" and not record.lease_live(now_ms):
         report.count(processor, PAST_LEASE)
         report.attention.append(record)
-
-
-def _sort(report: StatusReport) -> None:
-    report.attention.sort(key=lambda record: record.updated_at_ms, reverse=True)

@@ -1,59 +1,37 @@
-"""Create the tables the application needs, with the schema its adapters rely on."""
+"""Create the tables the application needs, as the lock table's layout defines them
+(`chalicelib/aws/lock_table.py`, read from the project operated on)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-LOCK_TABLE_TTL_ATTRIBUTE = "expires_at"
-# The operator's indexes on the lock table (docs/operating.md says what they cost).
-# by-status: the FAILED and IN_PROGRESS records, newest first, without reading the others.
-STATUS_INDEX = "by-status"
-# by-object: every record of one bucket/key (each processor, scope and identity).
-OBJECT_INDEX = "by-object"
-STATUS_INDEX_ATTRIBUTES = ["bucket", "key", "attempts", "owner", "lease_expires_at", "last_error"]
-LOCK_TABLE_INDEXES: dict[str, dict[str, Any]] = {
-    STATUS_INDEX: {
-        "IndexName": STATUS_INDEX,
-        "KeySchema": [
-            {"AttributeName": "status", "KeyType": "HASH"},
-            {"AttributeName": "updated_at", "KeyType": "RANGE"},
-        ],
-        "Projection": {
-            "ProjectionType": "INCLUDE",
-            "NonKeyAttributes": STATUS_INDEX_ATTRIBUTES,
-        },
-    },
-    OBJECT_INDEX: {
-        "IndexName": OBJECT_INDEX,
-        "KeySchema": [
-            {"AttributeName": "key", "KeyType": "HASH"},
-            {"AttributeName": "bucket", "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "KEYS_ONLY"},
-    },
-}
-_INDEX_ATTRIBUTES: list[Any] = [
-    {"AttributeName": "status", "AttributeType": "S"},
-    {"AttributeName": "updated_at", "AttributeType": "N"},
-    {"AttributeName": "key", "AttributeType": "S"},
-    {"AttributeName": "bucket", "AttributeType": "S"},
-]
 
+def create_lock_table(client: DynamoDBClient, name: str, shards: int | None = None) -> bool:
+    """Create the lock table (the layout's key, indexes, billing and TTL); False if it existed.
+    An existing table gets the indexes it lacks; when open-work is one of them, the records
+    that are not COMPLETED are given its key (under `shards`, the layout's default if None)."""
+    from chalicelib.aws.lock_table import (
+        DEFAULT_OPEN_SHARDS,
+        OPEN_INDEX,
+        TTL_ATTRIBUTE,
+        table_definition,
+    )
 
-def create_lock_table(client: DynamoDBClient, name: str, indexes: bool = True) -> bool:
-    """Create the lock table (pk: String, on-demand, TTL on `expires_at`, and unless told
-    otherwise the operator's indexes); False if it existed (then any missing index is added)."""
-    wanted = list(LOCK_TABLE_INDEXES.values()) if indexes else None
-    if not _create_keyed_by_pk(client, name, indexes=wanted):
-        if indexes:
-            add_missing_indexes(client, name)
+    if not _create(client, table_definition(name)):
+        if OPEN_INDEX in add_missing_indexes(client, name):
+            from s3once.aws.migration import open_records_into_index
+
+            wait_until_active(client, name)
+            open_records_into_index(client, name, shards or DEFAULT_OPEN_SHARDS)
         return False
     client.update_time_to_live(
         TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": LOCK_TABLE_TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
     )
     return True
 
@@ -71,20 +49,37 @@ def lock_table_indexes(client: DynamoDBClient, name: str) -> set[str]:
 def add_missing_indexes(client: DynamoDBClient, name: str) -> list[str]:
     """Add the operator's indexes a table created before them lacks (one at a time, as
     DynamoDB requires); returns their names. DynamoDB fills a new index from the table."""
+    from chalicelib.aws.lock_table import attribute_definitions, index_definitions
+
     table = client.describe_table(TableName=name)["Table"]
     present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
     added = []
-    for index_name, index in LOCK_TABLE_INDEXES.items():
+    for index_name, index in index_definitions().items():
         if index_name in present:
             continue
+        wait_until_active(client, name)
         client.update_table(
             TableName=name,
-            AttributeDefinitions=_INDEX_ATTRIBUTES,
+            AttributeDefinitions=attribute_definitions([index]),  # type: ignore[arg-type]
             GlobalSecondaryIndexUpdates=[{"Create": index}],  # type: ignore[typeddict-item]
         )
-        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+        wait_until_active(client, name)
         added.append(index_name)
     return added
+
+
+def wait_until_active(client: Any, name: str, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Until the table and each of its indexes are ACTIVE (DynamoDB changes one index at a
+    time, and fills a new one from the table before it is ACTIVE)."""
+    while True:
+        table = client.describe_table(TableName=name)["Table"]
+        statuses = [table.get("TableStatus", "ACTIVE")]
+        statuses += [
+            index.get("IndexStatus", "ACTIVE") for index in table.get("GlobalSecondaryIndexes", [])
+        ]
+        if all(status == "ACTIVE" for status in statuses):
+            return
+        sleep(1.0)
 
 
 def create_aggregates_table(client: DynamoDBClient, name: str) -> bool:
@@ -92,30 +87,20 @@ def create_aggregates_table(client: DynamoDBClient, name: str) -> bool:
 
     One item per UTC hour (`pk` "YYYY-MM-DDTHH") holding counters the access-log processor adds to.
     """
-    return _create_keyed_by_pk(client, name)
+    from chalicelib.aws.lock_table import counter_table_definition
+
+    return _create(client, counter_table_definition(name))
 
 
-def _create_keyed_by_pk(
-    client: DynamoDBClient, name: str, indexes: list[dict[str, Any]] | None = None
-) -> bool:
-    """An on-demand table whose partition key is the String `pk`; False if it existed."""
-    extra: dict[str, Any] = {}
-    if indexes:
-        extra["GlobalSecondaryIndexes"] = indexes
+def _create(client: DynamoDBClient, definition: dict[str, Any]) -> bool:
+    """CreateTable with `definition`, waiting until it exists; False if it existed."""
     try:
-        client.create_table(
-            TableName=name,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                *(_INDEX_ATTRIBUTES if indexes else []),
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-            **extra,
-        )
+        client.create_table(**definition)
     except client.exceptions.ResourceInUseException:
         return False
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    client.get_waiter("table_exists").wait(
+        TableName=definition["TableName"], WaiterConfig={"Delay": 1}
+    )
     return True
 
 
@@ -128,15 +113,15 @@ def required_tables(environment: dict[str, str]) -> list[str]:
 
 
 def create_required_tables(
-    client: DynamoDBClient, environment: dict[str, str], indexes: bool = True
+    client: DynamoDBClient, environment: dict[str, str], shards: int | None = None
 ) -> dict[str, bool]:
     """Create every table the app needs; maps each name to True if created, False if it existed."""
     from chalicelib.processors import REGISTRY
 
     lock_table = environment["LOCK_TABLE_NAME"]
-    created = {lock_table: create_lock_table(client, lock_table, indexes)}
+    created = {lock_table: create_lock_table(client, lock_table, shards)}
     for name, spec in REGISTRY.tables_named_in(environment).items():
-        created[name] = _create_keyed_by_pk(client, name)
+        created[name] = create_aggregates_table(client, name)
         if created[name] and spec.ttl_attribute:
             client.update_time_to_live(
                 TableName=name,

@@ -9,6 +9,7 @@ import click
 from s3once.aws.listing import head_upload, parse_s3_url, upload_pk
 from s3once.aws.lock_reads import make_processable
 from s3once.aws.session import Aws, OperatorError, aws_errors
+from s3once.aws.status_reads import open_shards
 from s3once.context import Context, ProcessorName, aws_options, now_ms
 from s3once.delivery import Delivered, LambdaInvoker, LocalHandler
 from s3once.output import JSON_OPTION, echo_json
@@ -53,7 +54,8 @@ def reprocess(
     with aws_errors(aws, table=table_name):
         upload = head_upload(aws.client("s3"), bucket, key)
         pk = upload_pk(upload, obj.scope, name)
-        answer = make_processable(aws.client("dynamodb"), table_name, pk, now_ms())
+        shards = open_shards(obj.environment())
+        answer = make_processable(aws.client("dynamodb"), table_name, pk, now_ms(), shards)
     record = answer.record
     if record is not None and record.lease_live(now_ms()):
         raise OperatorError(_held(url, record))

@@ -9,13 +9,11 @@ import click
 
 from s3once.aws.listing import parse_s3_url
 from s3once.aws.lock_reads import records_of_object
-from s3once.aws.session import aws_errors
-from s3once.aws.tables import OBJECT_INDEX, lock_table_indexes
-from s3once.context import Context, aws_options, now_ms, processor_names
+from s3once.aws.session import OperatorError, aws_errors
+from s3once.aws.tables import lock_table_indexes
+from s3once.context import Context, aws_options, now_ms
 from s3once.output import JSON_OPTION, echo_json
 from s3once.records import RecordView, age
-
-SCOPES = ["content", "version", "object"]
 
 
 @click.command()
@@ -28,20 +26,18 @@ def show(obj: Context, url: str, as_json: bool) -> None:
     bucket, key = parse_s3_url(url)
     if not key:
         raise click.BadParameter("name an object: s3://bucket/key", param_hint="URL")
+    from chalicelib.aws.lock_table import OBJECT_INDEX
+
     aws = obj.aws()
     table_name = obj.lock_table
     with aws_errors(aws, table=table_name):
         dynamodb = aws.client("dynamodb")
-        indexes = lock_table_indexes(dynamodb, table_name)
-        records = records_of_object(
-            dynamodb,
-            table_name,
-            bucket,
-            key,
-            list(processor_names()),
-            SCOPES,
-            has_object_index=OBJECT_INDEX in indexes,
-        )
+        if OBJECT_INDEX not in lock_table_indexes(dynamodb, table_name):
+            raise OperatorError(
+                f"{table_name} has no {OBJECT_INDEX} index: add it with"
+                " `s3once create-tables --migrate`"
+            )
+        records = records_of_object(dynamodb, table_name, bucket, key)
     records.sort(key=lambda record: record.updated_at_ms, reverse=True)
     now = now_ms()
     if as_json:

@@ -157,19 +157,21 @@ def _deliver(
 
 
 def _show_lock_table(dynamodb: Any, table_name: str) -> None:
+    from chalicelib.aws import lock_table as t
+
     rows = []
     for page in dynamodb.get_paginator("scan").paginate(TableName=table_name):
         for item in page["Items"]:
-            result = item.get("result", {}).get("M", {})
+            result = item.get(t.RESULT, {}).get("M", {})
             rows.append(
                 (
-                    unquote(item["pk"]["S"].split("#", 1)[0]),  # pk starts with the processor
-                    item["key"]["S"],
-                    item.get("etag", {}).get("S", "-")[:12],
-                    item["status"]["S"],
-                    item["attempts"]["N"],
+                    unquote(item[t.PK]["S"].split("#", 1)[0]),  # pk starts with the processor
+                    item[t.KEY]["S"],
+                    item.get(t.ETAG, {}).get("S", "-")[:12],
+                    item[t.STATUS]["S"],
+                    item[t.ATTEMPTS]["N"],
                     ", ".join(f"{k}={next(iter(v.values()))}" for k, v in sorted(result.items()))
-                    or item.get("last_error", {}).get("S", ""),
+                    or item.get(t.LAST_ERROR, {}).get("S", ""),
                 )
             )
     click.echo(f"\nlock table {table_name}:")

@@ -116,7 +116,7 @@ def test_backfill_of_10000_objects_with_100_unfinished_costs_100_lookups_and_100
     with fault_proxy(dynamodb_local_url) as proxy:
         lookups = FaultRule(dynamodb_operation("BatchGetItem"), THROTTLED, after=10**9)
         proxy.rules.append(lookups)  # never answers a fault: counts the requests that pass
-        stage = make_stage(project, proxy.url, moto_url, indexed=True)
+        stage = make_stage(project, proxy.url, moto_url)
         keys = [f"logs/{n:05}.log" for n in range(10_000)]
         uploads = _upload_many(stage.s3, stage.bucket, keys)
         unfinished = {upload.key for upload in uploads[::100]}
@@ -160,7 +160,7 @@ def _popen_s3once(stage: Stage, *args: str) -> subprocess.Popen[str]:
 def test_an_interrupted_backfill_resumes_without_redoing_anything_finished(
     project: Path, dynamodb_local_url: str, moto_url: str
 ) -> None:
-    stage = make_stage(project, dynamodb_local_url, moto_url, indexed=True)
+    stage = make_stage(project, dynamodb_local_url, moto_url)
     keys = [f"big/{n:04}.txt" for n in range(300)]
     _upload_many(stage.s3, stage.bucket, keys)
     url = f"s3://{stage.bucket}/big/"

@@ -66,7 +66,7 @@ def checkpoint(stage: Stage) -> dict[str, Any]:
 def test_an_inventory_of_10000_objects_with_37_never_delivered_delivers_exactly_those_37(
     project: Path, dynamodb_local_url: str, moto_url: str
 ) -> None:
-    stage = make_stage(project, dynamodb_local_url, moto_url, indexed=True)
+    stage = make_stage(project, dynamodb_local_url, moto_url)
     missing = never_delivered(stage, [f"logs/missing-{n:02} é+#.log" for n in range(37)])
     delivered = [
         Row(stage.bucket, f"logs/{n:05}.log", fake_etag(str(n)), 100) for n in range(10_000 - 37)

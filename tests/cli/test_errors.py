@@ -127,7 +127,7 @@ def test_create_tables_says_where_it_writes_and_accepts_options_before_or_after(
     assert f"{table}: created" in before.stdout and f"{table}: exists" in after.stdout
     indexes = boto3.client("dynamodb", endpoint_url=moto_url).describe_table(TableName=table)
     names = {index["IndexName"] for index in indexes["Table"]["GlobalSecondaryIndexes"]}
-    assert names == {"by-status", "by-object"}
+    assert names == {"open-work", "by-object"}
 
 
 def test_create_tables_adds_the_indexes_to_a_table_created_before_them(
@@ -147,7 +147,7 @@ def test_create_tables_adds_the_indexes_to_a_table_created_before_them(
     assert f"{stage.table}: exists" in result.stdout
     table = stage.dynamodb.describe_table(TableName=stage.table)["Table"]
     assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {
-        "by-status",
+        "open-work",
         "by-object",
     }
 

@@ -15,11 +15,6 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _has_index(stage: Stage) -> bool:
-    table = stage.dynamodb.describe_table(TableName=stage.table)["Table"]
-    return bool(table.get("GlobalSecondaryIndexes"))
-
-
 def seed(stage: Stage) -> dict[str, str]:
     """Three processed objects, two FAILED, one held under a live lease, one stuck past it."""
     for name in ("a.txt", "b.txt", "c.txt"):
@@ -52,15 +47,13 @@ def seed(stage: Stage) -> dict[str, str]:
 
 
 def test_status_counts_per_processor_and_lists_failed_and_stuck_records_newest_first(
-    either_stage: Stage,
+    stage: Stage,
 ) -> None:
-    stage = either_stage
-    indexed = "bare" not in stage.project.name and _has_index(stage)
     pks = seed(stage)
 
     report = stage.json("status", "--exact")
 
-    assert report["source"] == ("index by-status" if indexed else "a scan (no by-status index)")
+    assert report["source"] == "index open-work (32 shards per status) and a scan in 16 segments"
     assert report["counts"] == {
         PROCESSOR: {"COMPLETED": 3, "FAILED": 2, "IN_PROGRESS": 2, "IN_PROGRESS past lease": 1}
     }
@@ -92,6 +85,8 @@ def test_status_counts_per_processor_and_lists_failed_and_stuck_records_newest_f
 def test_status_without_exact_reads_only_unfinished_index_entries(stage: Stage) -> None:
     seed(stage)
     report = stage.json("status")
+    # DescribeTable, then one query per shard of each open status: 2 x 32, all one page.
+    assert report["requests"] == 1 + 2 * 32
     assert report["completed_exact"] is False
     assert report["counts"][PROCESSOR]["COMPLETED"] == 0  # not read
     assert report["counts"][PROCESSOR]["FAILED"] == 2
@@ -99,9 +94,8 @@ def test_status_without_exact_reads_only_unfinished_index_entries(stage: Stage) 
 
 
 def test_show_prints_every_record_of_one_object_across_uploads_and_processors(
-    either_stage: Stage,
+    stage: Stage,
 ) -> None:
-    stage = either_stage
     key = "reports/100% done #1.json"
     first = stage.upload(key, b"one")
     assert stage.s3once("backfill", f"s3://{stage.bucket}/reports/").returncode == 0
@@ -154,12 +148,14 @@ def test_reprocess_makes_a_completed_record_processable_and_invoke_processes_it_
     assert "COMPLETED -> FAILED" in made.stdout
     record = stage.items()[pk]
     assert (record["status"]["S"], record["attempts"]["N"]) == ("FAILED", "1")
+    assert [row["pk"] for row in stage.json("status")["attention"]] == [pk]  # in open-work
 
     invoked = stage.json("reprocess", f"s3://{stage.bucket}/again.txt", "--invoke")
     assert invoked["changed"] is False  # FAILED already: nothing to write
     assert [r["outcome"] for r in invoked["delivered"]["records"]] == ["processed"]
     record = stage.items()[pk]
     assert (record["status"]["S"], record["attempts"]["N"]) == ("COMPLETED", "2")
+    assert "open_shard" not in record and stage.json("status")["attention"] == []
 
 
 def test_reprocess_refuses_a_live_lease_naming_its_holder_and_changes_nothing(stage: Stage) -> None:

@@ -40,7 +40,7 @@ def test_the_lock_table_has_the_key_ttl_recovery_and_encryption_the_app_relies_o
     table = resources["LockTable"]["Properties"]
 
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert table["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
+    assert table["AttributeDefinitions"][0] == {"AttributeName": "pk", "AttributeType": "S"}
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}

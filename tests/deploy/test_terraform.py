@@ -30,7 +30,7 @@ def test_the_lock_table_has_the_key_ttl_recovery_and_encryption_the_app_relies_o
     table = module["resource"]["aws_dynamodb_table"]["locks"]
 
     assert table["hash_key"] == "pk"
-    assert table["attribute"] == [{"name": "pk", "type": "S"}]
+    assert table["attribute"][0] == {"name": "pk", "type": "S"}
     assert "range_key" not in table
     assert table["billing_mode"] == "PAY_PER_REQUEST"
     assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}

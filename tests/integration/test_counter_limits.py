@@ -48,3 +48,24 @@ def test_a_number_beyond_38_digits_in_a_later_step_fails_before_any_step_commits
     assert client.scan(TableName=aggregates, ConsistentRead=True)["Items"] == []
     record = client.get_item(TableName=lock_table, Key={"pk": {"S": "pk-1"}}, ConsistentRead=True)
     assert "counters_through" not in record["Item"]
+
+
+def test_a_commit_of_several_steps_leaves_the_open_work_index_only_with_its_last_step(
+    dynamodb_url: str,
+) -> None:
+    client, locks, lock_table, _ = repository(dynamodb_url)
+    locks.acquire(LeaseRequest("pk-1", ObjectRef("b", "k"), "req-1", NOW, NOW + 60_000, EXPIRES_AT))
+    increments = tuple(CounterIncrement(f"2026-03-01T0{h}", {"bytes": 1}) for h in range(5))
+    seen: list[bool] = []
+
+    def before_each_step(**_: Any) -> None:
+        record = client.get_item(TableName=lock_table, Key={"pk": {"S": "pk-1"}})["Item"]
+        seen.append("open_shard" in record and "open_since" in record)
+
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", before_each_step)
+    locks.complete(Release("pk-1", 1, NOW + 1, EXPIRES_AT, increments=increments))
+
+    assert seen == [True, True, True]  # 5 increments, 2 a step beside the lock record
+    record = client.get_item(TableName=lock_table, Key={"pk": {"S": "pk-1"}}, ConsistentRead=True)
+    assert record["Item"]["status"]["S"] == "COMPLETED"
+    assert "open_shard" not in record["Item"] and "open_since" not in record["Item"]

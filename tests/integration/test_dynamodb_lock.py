@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,12 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
+from chalicelib.aws.lock_table import (
+    DEFAULT_OPEN_SHARDS,
+    OPEN_INDEX,
+    open_shard,
+    open_shard_values,
+)
 from chalicelib.core.model import ObjectRef
 from chalicelib.core.ports import Acquired, LeaseRequest, Refused, Release, Settled
 from tests.faults import LOST, THROTTLED_HERE, faults_below_botocore
@@ -61,7 +68,39 @@ def test_an_acquisition_stores_the_documented_attributes(lock_table: tuple[Any, 
         "expires_at": 1_800_000_000,
         "lease_token": "t-req-1",
         "acquired_from": "NEW",
+        "open_shard": open_shard("pk-1", "IN_PROGRESS", DEFAULT_OPEN_SHARDS),
+        "open_since": NOW,
     }
+
+
+def test_a_record_is_in_the_open_work_index_until_completed_and_moves_when_it_fails(
+    lock_table: tuple[Any, str],
+) -> None:
+    client, name = lock_table
+    locks = DynamoDBLockRepository(client, name, open_shards=7)
+    shard = zlib.crc32(b"pk-1") % 7
+
+    def open_entries() -> list[tuple[str, int]]:
+        found = []
+        for value in open_shard_values(7):
+            for entry in client.query(
+                TableName=name,
+                IndexName=OPEN_INDEX,
+                KeyConditionExpression="open_shard = :v",
+                ExpressionAttributeValues={":v": {"S": value}},
+            )["Items"]:
+                found.append((value, int(entry["open_since"]["N"])))
+        return found
+
+    locks.acquire(lease())
+    assert open_entries() == [(f"IN_PROGRESS#{shard}", NOW)]
+    locks.fail(Release("pk-1", 1, NOW + 5, 1_800_000_000, error="ValueError: bad"))
+    assert open_entries() == [(f"FAILED#{shard}", NOW + 5)]
+    locks.acquire(lease(owner="req-2", now=NOW + 9))
+    assert open_entries() == [(f"IN_PROGRESS#{shard}", NOW + 9)]
+    locks.complete(Release("pk-1", 2, NOW + 12, 1_800_000_100, result={}))
+    assert open_entries() == []
+    assert "open_shard" not in item(lock_table) and "open_since" not in item(lock_table)
 
 
 def test_completion_stores_the_result_map_and_keeps_the_history(

@@ -34,7 +34,10 @@ DEFAULT_MAX_HOURS_BEFORE_UPLOAD = 400 * 24
 DEFAULT_MAX_HOURS_AFTER_UPLOAD = 2
 MAX_WINDOW_HOURS = 100 * 366 * 24
 # Items an hour's totals are spread over (docs/access-log.md: the capacity arithmetic behind it).
-DEFAULT_SHARDS = 4
+# Cardinality of the aggregates `pk`: DEFAULT_SHARDS values an hour; at 10,000 files/s into one
+# hour each file costs its item 2 write units (a transaction), 20,000 a second over 32 items:
+# ~625 each, under 1,000 (benchmarks/capacity_model.py simulates the peak, docs/capacity.md).
+DEFAULT_SHARDS = 32
 MAX_SHARDS = 64
 
 

@@ -36,6 +36,7 @@ def test_every_setting_is_read() -> None:
             "IDEMPOTENCY_SCOPE": "version",
             "LEASE_SECONDS": "90",
             "RECORD_TTL_DAYS": "7",
+            "OPEN_INDEX_SHARDS": "64",
         }
     )
     assert (
@@ -43,7 +44,8 @@ def test_every_setting_is_read() -> None:
         settings.scope,
         settings.lease_seconds,
         settings.record_ttl_days,
-    ) == ("checksum", IdempotencyScope.VERSION, 90, 7)
+        settings.open_index_shards,
+    ) == ("checksum", IdempotencyScope.VERSION, 90, 7, 64)
 
 
 def test_the_core_reads_no_processor_setting() -> None:
@@ -55,6 +57,7 @@ def test_the_core_reads_no_processor_setting() -> None:
         "scope",
         "lease_seconds",
         "record_ttl_days",
+        "open_index_shards",
     }
 
 
@@ -67,6 +70,7 @@ def test_the_core_reads_no_processor_setting() -> None:
         (REQUIRED | {"LEASE_SECONDS": "ten"}, "LEASE_SECONDS='ten' is not a whole number"),
         (REQUIRED | {"LEASE_SECONDS": "0"}, r"LEASE_SECONDS=0 is out of range \(1 to 86400\)"),
         (REQUIRED | {"RECORD_TTL_DAYS": "-1"}, "RECORD_TTL_DAYS=-1 is out of range"),
+        (REQUIRED | {"OPEN_INDEX_SHARDS": "0"}, "OPEN_INDEX_SHARDS=0 is out of range"),
     ],
 )
 def test_bad_configuration_is_refused_naming_the_variable(

@@ -26,8 +26,8 @@ from chalicelib.routes.eventbridge import parse_eventbridge
 from chalicelib.routes.notifications import parse_event
 from chalicelib.routes.sqs import read_messages
 from tests.conftest import FIXTURES_DIR, PROJECT_DIR
-from tests.unit.routes_world import RouteWorld
-from tests.unit.test_event_fuzz import FUZZ_EXAMPLES, hostile, malformed_events, scatter
+from tests.unit.routes.routes_world import RouteWorld
+from tests.unit.routes.test_event_fuzz import FUZZ_EXAMPLES, hostile, malformed_events, scatter
 
 EXAMPLES = max(FUZZ_EXAMPLES * 4 // 5, 200)  # about a fifth as many per route
 FUZZ = settings(

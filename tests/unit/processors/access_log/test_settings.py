@@ -55,7 +55,7 @@ def test_the_processor_settings_have_documented_defaults() -> None:
     assert settings.log_format is None  # detected per file
     assert (settings.max_inflated_bytes, settings.max_inflation_ratio) == (1024 * MIB, 100)
     assert (settings.max_hours_before_upload, settings.max_hours_after_upload) == (9600, 2)
-    assert (settings.max_hours_per_file, settings.shards) == (744, 4)
+    assert (settings.max_hours_per_file, settings.shards) == (744, 32)
 
 
 def test_every_processor_variable_is_read() -> None:
