@@ -52,7 +52,7 @@ def parse_eventbridge(event: object) -> ParsedEvent:
         obj,
         event_fields.EVENTBRIDGE_FIELDS,
         _OBJECT,
-        event_name=_EVENT_NAMES.get(str(reason), "ObjectCreated:Put"),
+        event_name=_EVENT_NAMES.get(reason if isinstance(reason, str) else "", "ObjectCreated:Put"),
         event_time_ms=event_fields.event_time_ms(event.get("time"), "(the event's time)"),
     )
     return ParsedEvent(objects=[ref], origins=[_OBJECT])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from s3once.local.servers import dynamodb_local
 from s3once.s3_events import Upload, put_upload
 from tests.conftest import run_s3once, unique_name
 
@@ -118,3 +120,19 @@ def make_stage(project: Path, dynamodb_url: str, s3_url: str) -> Stage:
 def stage(project: Path, dynamodb_url: str, moto_url: str) -> Stage:
     """A stage whose lock table `s3once create-tables` made, on each DynamoDB in turn."""
     return make_stage(project, dynamodb_url, moto_url)
+
+
+@pytest.fixture(scope="session")
+def own_dynamodb_local() -> Iterator[str]:
+    """A DynamoDB Local for the tests that add an index to an existing table: the session's,
+    after many tables and requests, has been seen to leave such an index CREATING for good."""
+    with dynamodb_local() as url:
+        yield url
+
+
+@pytest.fixture(params=("dynamodb-local", "moto"))
+def index_server(request: pytest.FixtureRequest) -> str:
+    """Each DynamoDB implementation in turn, DynamoDB Local being one of its own."""
+    fixture = "own_dynamodb_local" if request.param == "dynamodb-local" else "moto_url"
+    url: str = request.getfixturevalue(fixture)
+    return url

@@ -131,8 +131,9 @@ def test_create_tables_says_where_it_writes_and_accepts_options_before_or_after(
 
 
 def test_create_tables_adds_the_indexes_to_a_table_created_before_them(
-    project: Path, dynamodb_url: str
+    project: Path, index_server: str
 ) -> None:
+    dynamodb_url = index_server
     stage = Stage(project, dynamodb_url, dynamodb_url, unique_name("locks"), "unused")
     stage.dynamodb.create_table(
         TableName=stage.table,

@@ -3,14 +3,10 @@ command, `s3once create-tables --migrate`, on DynamoDB Local."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from s3once.aws.listing import upload_pk
-from s3once.local.servers import dynamodb_local
 from tests.cli.conftest import PROCESSOR, Stage
 from tests.conftest import unique_name
 
@@ -85,14 +81,6 @@ def earlier_record(stage: Stage, key: str, status: str, lease_ms: int = 0) -> st
 def index_names(stage: Stage) -> set[str]:
     table = stage.dynamodb.describe_table(TableName=stage.table)["Table"]
     return {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
-
-
-@pytest.fixture(scope="module")
-def own_dynamodb_local() -> Iterator[str]:
-    """A DynamoDB Local of its own: the session's, after many tables and requests, has been
-    seen to leave an index added to an existing table CREATING for good."""
-    with dynamodb_local() as url:
-        yield url
 
 
 def test_migrate_replaces_by_status_and_keys_the_open_records_of_the_earlier_code(

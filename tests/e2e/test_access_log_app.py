@@ -83,9 +83,9 @@ def test_make_run_then_report_shows_the_samples_totals_unchanged_by_a_second_run
     expected = truth(apache + nginx + s3 + apache)
 
     first = s3once("run", "--processor", "access-log", cwd=project)
-    after_first = s3once("report", "--json", cwd=project)
+    after_first = s3once("--local", "report", "--json", cwd=project)
     second = s3once("run", "--processor", "access-log", cwd=project)
-    after_second = s3once("report", "--json", cwd=project)
+    after_second = s3once("--local", "report", "--json", cwd=project)
 
     assert first.returncode == 0, first.stderr
     assert json.loads(after_first.stdout) == expected

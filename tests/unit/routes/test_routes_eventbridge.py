@@ -87,6 +87,17 @@ def test_the_reason_becomes_the_notifications_event_name(reason: str, event_name
     assert obj.event_time_ms == int(datetime.fromisoformat(EVENT_TIME).timestamp() * 1000)
 
 
+@pytest.mark.parametrize("reason", [None, 7, "huge"])
+def test_a_reason_that_is_not_text_reads_as_a_put(reason: object) -> None:
+    # A number too long for str() (Python refuses past 4,300 digits) is never converted.
+    event = eventbridge_created(Upload("uploads", "k", "e" * 32, 1))
+    event["detail"]["reason"] = 10**5000 if reason == "huge" else reason
+
+    (obj,) = parse_eventbridge(event).objects
+
+    assert obj.event_name == "ObjectCreated:Put"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
