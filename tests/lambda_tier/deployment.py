@@ -51,11 +51,13 @@ class EventSourceMapping:
     batch_size: int
 
 
-def build_package(stage: str, out: Path) -> Path:
-    """What `make package STAGE=<stage>` runs, into `out`: returns the Terraform directory."""
+def build_package(stage: str, out: Path, project_dir: Path = PROJECT_DIR) -> Path:
+    """What `make package STAGE=<stage>` runs (on `project_dir`), into `out`: returns the
+    Terraform directory."""
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    command = [sys.executable, "-m", "scripts.package", "--stage", stage, "--out", str(out)]
     subprocess.run(
-        [sys.executable, "-m", "scripts.package", "--stage", stage, "--out", str(out)],
+        [*command, "--project-dir", str(project_dir)],
         cwd=PROJECT_DIR,
         env=env,
         check=True,

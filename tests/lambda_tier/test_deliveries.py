@@ -36,6 +36,8 @@ def test_an_upload_is_processed_once_and_its_duplicate_delivery_is_skipped(
     assert [r["outcome"] for r in duplicate.attempts[0].payload["records"]] == ["skipped"]
     [record] = stage.lock_items()
     assert (record["status"]["S"], record["attempts"]["N"]) == ("COMPLETED", "1")
+    # Completed, the record is out of the sparse open-work index: it has neither of its keys.
+    assert {"open_shard", "open_since"}.isdisjoint(record)
     # The processor ran once: one content-type line, from the first invocation's request id.
     processed = [line for line in log_lines(function) if line.get("content_type")]
     assert [(line["key"], line["request_id"]) for line in processed] == [(KEY, first.request_id)]
