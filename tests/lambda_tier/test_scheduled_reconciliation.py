@@ -109,6 +109,7 @@ def test_the_schedule_redrives_exactly_the_uploads_never_delivered_and_then_noth
     # The checkpoint item: the report settled, so the second run read nothing.
     [checkpoint] = [item for item in items if "checkpoint" in item]
     assert checkpoint["pk"]["S"].startswith("%checkpoint=reconcile ")
+    assert "open_shard" not in checkpoint  # not in the open-work index
     assert json.loads(checkpoint["checkpoint"]["S"]) == {
         "manifest": report.url,
         "file_index": 0,
