@@ -18,6 +18,8 @@ from tests.conftest import PROJECT_DIR
 
 INFRA_TERRAFORM = PROJECT_DIR / "infra" / "terraform" / "s3-once.tf.json"
 _VARIABLE = re.compile(r"\$\{var\.(\w+)\}")
+_RULE = re.compile(r"\$\{aws_cloudwatch_event_rule\.([\w-]+)\.name\}")
+_FUNCTION = re.compile(r"\$\{aws_lambda_function\.(\w+)\.arn\}")
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,13 @@ class EventSourceMapping:
     batch_size: int
 
 
-def build_package(stage: str, out: Path) -> Path:
-    """What `make package STAGE=<stage>` runs, into `out`: returns the Terraform directory."""
+def build_package(stage: str, out: Path, project_dir: Path = PROJECT_DIR) -> Path:
+    """What `make package STAGE=<stage>` runs (on `project_dir`), into `out`: returns the
+    Terraform directory."""
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    command = [sys.executable, "-m", "scripts.package", "--stage", stage, "--out", str(out)]
     subprocess.run(
-        [sys.executable, "-m", "scripts.package", "--stage", stage, "--out", str(out)],
+        [*command, "--project-dir", str(project_dir)],
         cwd=PROJECT_DIR,
         env=env,
         check=True,
@@ -122,6 +126,27 @@ def event_source_mappings(terraform_dir: Path) -> list[EventSourceMapping]:
         )
         for mapping in mappings.values()
     ]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An `aws_cloudwatch_event_rule` with a schedule, and the function its target invokes."""
+
+    function: str  # the resource name of the function
+    expression: str  # e.g. rate(15 minutes)
+
+
+def schedules(terraform_dir: Path) -> list[Schedule]:
+    """The scheduled rules of `chalice.tf.json` (rules with an event pattern are left out)."""
+    resources = _resources(terraform_dir)
+    rules = resources.get("aws_cloudwatch_event_rule", {})
+    found = []
+    for target in resources.get("aws_cloudwatch_event_target", {}).values():
+        rule, function = _RULE.fullmatch(target["rule"]), _FUNCTION.fullmatch(target["arn"])
+        assert rule and function, f"an event target of another shape: {target}"
+        if "schedule_expression" in rules[rule[1]]:
+            found.append(Schedule(function[1], rules[rule[1]]["schedule_expression"]))
+    return found
 
 
 @dataclass(frozen=True)

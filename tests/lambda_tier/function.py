@@ -132,6 +132,11 @@ class Function:
             for path in sorted(self.log_dir.glob(f"{self.config.name}-*.log"))
         )
 
+    def json_lines(self) -> list[dict[str, Any]]:
+        """The function's JSON lines: its log lines and EMF documents (the runtime client's own
+        lines are not JSON)."""
+        return [json.loads(line) for line in self.logs().splitlines() if line.startswith("{")]
+
     def close(self) -> None:
         if self._current is not None:
             self._discard(self._current)

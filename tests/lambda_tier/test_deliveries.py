@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from s3once.s3_events import created_event, put_upload
 from tests.lambda_tier.conftest import Deploy, MakeInvoker, Stage
-from tests.lambda_tier.function import Function
 
 KEY = "reports/2026 Q1 résumé+final.pdf"  # URL-encoded in the event, as S3 sends it
-
-
-def log_lines(function: Function) -> list[dict[str, object]]:
-    """The function's JSON log lines (the runtime client's own lines are not JSON)."""
-    lines = []
-    for line in function.logs().splitlines():
-        if line.startswith("{"):
-            lines.append(json.loads(line))
-    return lines
 
 
 def test_an_upload_is_processed_once_and_its_duplicate_delivery_is_skipped(
@@ -36,8 +24,10 @@ def test_an_upload_is_processed_once_and_its_duplicate_delivery_is_skipped(
     assert [r["outcome"] for r in duplicate.attempts[0].payload["records"]] == ["skipped"]
     [record] = stage.lock_items()
     assert (record["status"]["S"], record["attempts"]["N"]) == ("COMPLETED", "1")
+    # Completed, the record is out of the sparse open-work index: it has neither of its keys.
+    assert {"open_shard", "open_since"}.isdisjoint(record)
     # The processor ran once: one content-type line, from the first invocation's request id.
-    processed = [line for line in log_lines(function) if line.get("content_type")]
+    processed = [line for line in function.json_lines() if line.get("content_type")]
     assert [(line["key"], line["request_id"]) for line in processed] == [(KEY, first.request_id)]
     # Both deliveries ran in one warm execution environment.
     assert function.environments_started == 1

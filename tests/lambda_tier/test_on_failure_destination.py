@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import json
 
+from chalicelib.aws.lock_table import DEFAULT_OPEN_SHARDS, open_shard
+from chalicelib.core.settings import OPEN_SHARDS_VARIABLE
 from s3once.s3_events import created_event, put_upload
-from tests.faults import Fault, FaultProxy, FaultRule, s3_method
+from tests.faults import Fault
 from tests.lambda_tier.async_invoke import EVENT_AGE_EXCEEDED, RETRIES_EXHAUSTED
-from tests.lambda_tier.conftest import Deploy, MakeInvoker, Stage
+from tests.lambda_tier.conftest import Deliver, Deploy, MakeInvoker, Stage
 
 # The function's role may not read the bucket: S3 refuses every read, botocore does not retry.
 ACCESS_DENIED = Fault(403, b"", content_type="application/xml")
+PROCESSOR = "content-type"  # the dev stage's
 
 
 def test_a_permanent_failure_reaches_the_on_failure_queue_exactly_once_after_two_retries(
-    stage: Stage,
-    deploy: Deploy,
-    async_invoker: MakeInvoker,
-    s3_proxy: FaultProxy,
+    stage: Stage, deliver_with_faulty_reads: Deliver
 ) -> None:
-    function = deploy(s3_url=s3_proxy.url)
-    upload = put_upload(stage.s3, stage.bucket, "private/q3 plan.docx", b"PK...", "application/zip")
-    s3_proxy.rules.append(FaultRule(s3_method("HEAD"), ACCESS_DENIED))
-    event = created_event(upload)
-
-    invocation = async_invoker(function).invoke(event)
+    delivery = deliver_with_faulty_reads(
+        "private/q3 plan.docx", b"PK...", "application/zip", ACCESS_DENIED
+    )
+    function, event, invocation = delivery.function, delivery.event, delivery.invocation
 
     assert [a.error_type for a in invocation.attempts] == ["IncompleteBatchError"] * 3
     [message] = [json.loads(body) for body in stage.failed_events()]
@@ -46,20 +44,29 @@ def test_a_permanent_failure_reaches_the_on_failure_queue_exactly_once_after_two
     # Every attempt left the record FAILED, never a lease: each retry acquired it again.
     [record] = stage.lock_items()
     assert (record["status"]["S"], record["attempts"]["N"]) == ("FAILED", "3")
+    # The FAILED record waits in the open-work index, on the shard of its pk under the stage's
+    # shard count, where `s3once status` finds it without a scan.
+    pk = record["pk"]["S"]
+    shards = int(function.config.variables.get(OPEN_SHARDS_VARIABLE, DEFAULT_OPEN_SHARDS))
+    [entry] = stage.open_work(open_shard(pk, "FAILED", shards))
+    assert (entry["pk"], entry["open_since"]) == (record["pk"], record["open_since"])
+    assert entry["last_error"]["S"].startswith("ClientError")
+    status = stage.s3once("status")
+    assert status["counts"] == {
+        PROCESSOR: {"COMPLETED": 0, "FAILED": 1, "IN_PROGRESS": 0, "IN_PROGRESS past lease": 0}
+    }
+    [failure] = status["attention"]
+    assert (failure["pk"], failure["status"], failure["attempts"]) == (pk, "FAILED", 3)
+    assert failure["key"] == "private/q3 plan.docx"
 
 
 def test_an_event_older_than_the_maximum_event_age_goes_to_the_queue_before_its_retries(
-    stage: Stage,
-    deploy: Deploy,
-    async_invoker: MakeInvoker,
-    s3_proxy: FaultProxy,
+    stage: Stage, deliver_with_faulty_reads: Deliver
 ) -> None:
-    function = deploy(s3_url=s3_proxy.url)
-    upload = put_upload(stage.s3, stage.bucket, "private/q4 plan.docx", b"PK...", "application/zip")
-    s3_proxy.rules.append(FaultRule(s3_method("HEAD"), ACCESS_DENIED))
-
     # 150 s: less than the three attempts' 3 minutes, so the retries cannot all happen.
-    invocation = async_invoker(function, maximum_event_age_s=150).invoke(created_event(upload))
+    invocation = deliver_with_faulty_reads(
+        "private/q4 plan.docx", b"PK...", "application/zip", ACCESS_DENIED, maximum_event_age_s=150
+    ).invocation
 
     [message] = [json.loads(body) for body in stage.failed_events()]
     assert message["requestContext"]["condition"] == EVENT_AGE_EXCEEDED
