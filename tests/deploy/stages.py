@@ -9,7 +9,7 @@ from typing import Any
 
 from s3once.stage import load_config, stage_environment, stage_names
 from tests.deploy.iam import ACCOUNT, REGION, Permission
-from tests.e2e.routes_app import app_as_deployed
+from tests.e2e.routes.routes_app import app_as_deployed
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HANDLER = "on_object_created"

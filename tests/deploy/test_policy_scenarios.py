@@ -5,7 +5,7 @@ Each one reaches an S3 or DynamoDB call the smoke scenarios may not: reading by 
 versioned bucket, a key deleted before its event arrives, an object overwritten after it, and
 an access log spanning more hours than one transaction holds. Without them the proof could not
 justify `s3:GetObjectVersion` or `s3:ListBucket`. (`dynamodb:GetItem` is justified by
-tests/e2e/test_access_log_takeover.py, a takeover of a commit cut short.)
+tests/e2e/processors/test_access_log_takeover.py, a takeover of a commit cut short.)
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from chalicelib.aws.dynamodb_lock import DynamoDBLockRepository
 from s3once.aws.tables import create_lock_table
 from tests.conftest import DYNAMODB_SERVERS, unique_name
 from tests.fakes import InMemoryLockRepository
-from tests.integration.access_log_harness import Stack, new_stack
+from tests.integration.access_log.access_log_harness import Stack, new_stack
 
 # Few, fast retries keep the fault tests quick while still going through botocore's retry logic.
 TEST_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})

@@ -1,6 +1,6 @@
 """A Lambda worker in a process of its own, so that a test can kill it with SIGKILL.
 
-Usage: python -m tests.e2e.worker_process < event.json  (settings and endpoints from the env)
+Usage: python -m tests.e2e.faults.worker_process < event.json  (settings and endpoints from the env)
 """
 
 from __future__ import annotations

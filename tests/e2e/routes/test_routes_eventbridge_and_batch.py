@@ -6,7 +6,7 @@ from typing import Any
 
 from s3once.s3_events import created_event, put_upload
 from tests.e2e.conftest import AppUnderTest
-from tests.e2e.routes_app import BATCH_FUNCTION, EVENTBRIDGE_FUNCTION, invoke
+from tests.e2e.routes.routes_app import BATCH_FUNCTION, EVENTBRIDGE_FUNCTION, invoke
 from tests.route_events import batch_of, eventbridge_created
 
 

@@ -54,7 +54,7 @@ def test_a_killed_worker_leaves_the_object_busy_until_its_lease_expires_then_tak
     )
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.e2e.worker_process"],
+        [sys.executable, "-m", "tests.e2e.faults.worker_process"],
         cwd=PROJECT_DIR,
         env={
             **os.environ,

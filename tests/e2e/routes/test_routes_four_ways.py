@@ -21,7 +21,7 @@ from chalicelib.core.errors import IncompleteBatchError
 from chalicelib.core.logs import LOGGER_NAME, JsonFormatter, get_logger
 from s3once.s3_events import Upload, created_event, put_upload
 from tests.e2e.conftest import AppUnderTest
-from tests.e2e.routes_app import BATCH_FUNCTION, EVENTBRIDGE_FUNCTION, SQS_FUNCTION
+from tests.e2e.routes.routes_app import BATCH_FUNCTION, EVENTBRIDGE_FUNCTION, SQS_FUNCTION
 from tests.route_events import batch_of, eventbridge_created, fixture, sqs_batch, sqs_message
 
 ROUTES = ("notification", "sqs", "eventbridge", "batch-operations")

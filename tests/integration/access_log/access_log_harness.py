@@ -4,8 +4,9 @@ Faults are injected from outside the application, through botocore's event hooks
 own DynamoDB client: a hook before or after its n-th TransactWriteItems either blocks (a worker
 paused beyond its lease) or SIGKILLs its own process (a worker killed at an exact step).
 
-As a program (`python -m tests.integration.access_log_harness < job.json`) it is such a worker:
-it delivers the job's uploads once and, if told, kills itself at the given transaction.
+As a program (`python -m tests.integration.access_log.access_log_harness < job.json`) it is
+such a worker: it delivers the job's uploads once and, if told, kills itself at the given
+transaction.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from s3once.s3_events import Upload, created_event, put_upload
 from tests.access_log_data import Request, log_bytes, truth
 from tests.conftest import unique_name
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 LEASE_SECONDS = 60
 # A clock this far ahead sees every lease taken by a worker on the real clock as expired.
 BEYOND_LEASE_MS = (LEASE_SECONDS + 60) * 1000
@@ -180,7 +181,7 @@ def run_killed_worker(stack: Stack, uploads: list[Upload], when: str, call: int)
         "call": call,
     }
     process = subprocess.run(
-        [sys.executable, "-m", "tests.integration.access_log_harness"],
+        [sys.executable, "-m", "tests.integration.access_log.access_log_harness"],
         input=json.dumps(job).encode(),
         cwd=PROJECT_DIR,
         capture_output=True,

@@ -18,7 +18,7 @@ import pytest
 
 from s3once.s3_events import Upload
 from tests.access_log_data import START, Request, requests
-from tests.integration.access_log_harness import (
+from tests.integration.access_log.access_log_harness import (
     BEYOND_LEASE_MS,
     LogFile,
     Stack,

@@ -12,7 +12,13 @@ import pytest
 
 from tests.access_log_data import requests
 from tests.faults import LOST_RESPONSE, FaultProxy, FaultRule, dynamodb_operation, fault_proxy
-from tests.integration.access_log_harness import log_file, new_stack, truth_of, upload, worker
+from tests.integration.access_log.access_log_harness import (
+    log_file,
+    new_stack,
+    truth_of,
+    upload,
+    worker,
+)
 
 pytestmark = pytest.mark.dynamodb_local_only
 

@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from tests.access_log_data import START, GzipBomb, Request, combined_line, log_bytes
-from tests.integration.access_log_harness import (
+from tests.integration.access_log.access_log_harness import (
     LogFile,
     Stack,
     TransactionCounter,

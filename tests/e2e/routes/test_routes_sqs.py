@@ -12,7 +12,7 @@ from chalicelib.core.model import IdempotencyScope, ObjectRef
 from s3once.s3_events import created_event, put_upload
 from tests.conftest import unique_name
 from tests.e2e.conftest import AppUnderTest
-from tests.e2e.routes_app import SQS_FUNCTION, app_as_deployed, invoke, lambda_sqs_event
+from tests.e2e.routes.routes_app import SQS_FUNCTION, app_as_deployed, invoke, lambda_sqs_event
 from tests.route_events import sqs_batch, sqs_message
 
 STAGE_BASICS = {"APP_BUCKET_NAME": "uploads-stage", "LOCK_TABLE_NAME": "locks-stage"}
