@@ -103,7 +103,9 @@ class Wiring:
         self.settings = settings = Settings.from_environ(environ)
         self.processor = processor = REGISTRY.configure(settings.processor, environ)
         self._session = boto3.session.Session()
-        objects = S3ObjectStore(self._session.client("s3", config=client_config()))
+        # One client per service for the container: the routes and the reconciliation share them.
+        self._s3 = self._session.client("s3", config=client_config())
+        objects = S3ObjectStore(self._s3)
         dynamodb = dynamodb_client(self._session)
         resources = Resources(
             objects=objects,
@@ -115,14 +117,7 @@ class Wiring:
         commit: Any = processor.completion_commit(resources)
         self.pipeline = IdempotentPipeline(
             locks=DynamoDBLockRepository(
-                dynamodb,
-                settings.lock_table_name,
-                commit,
-                **(
-                    {}
-                    if settings.open_index_shards is None
-                    else {"open_shards": settings.open_index_shards}
-                ),
+                dynamodb, settings.lock_table_name, commit, settings.open_index_shards
             ),
             processor=processor.build(resources),
             clock=SystemClock(),
@@ -144,7 +139,7 @@ class Wiring:
 
             self._routes = RouteHandlers(
                 handle=self.pipeline.handle,
-                locator=S3CurrentObjects(self._session.client("s3", config=client_config())),
+                locator=S3CurrentObjects(self._s3),
                 errors=ServiceErrors(SERVICE_ERRORS, is_transient, describe),
                 logger=get_logger(),
             )
@@ -165,7 +160,7 @@ class Wiring:
                 bucket=settings.bucket_name,
                 scope=settings.scope,
                 processor=self.processor.name,
-                reports=S3InventoryReports(self._session.client("s3", config=client_config())),
+                reports=S3InventoryReports(self._s3),
                 lookup=DynamoDBRecordLookup(self._dynamodb, table),
                 checkpoints=DynamoDBCheckpoints(self._dynamodb, table),
                 handle=self.pipeline.handle,

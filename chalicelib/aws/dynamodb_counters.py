@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from botocore.exceptions import ClientError
 
 from chalicelib.aws import lock_table as t
-from chalicelib.aws.dynamodb_values import HELD_BY_ME, PROGRESS_ATTRIBUTE, attribute_value
+from chalicelib.aws.dynamodb_values import HELD_BY_ME, attribute_value
 from chalicelib.core.errors import CommitTooLargeError, LockStoreError
 from chalicelib.core.increments import checked_increments
 from chalicelib.core.model import JsonMap, LockStatus
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     )
 
 MAX_TRANSACTION_ACTIONS = 100
+PROGRESS_ATTRIBUTE = t.COUNTERS_THROUGH
 PLAN_ATTRIBUTE = t.COUNTERS_PLAN
 # A DynamoDB item holds 400 KB; the stored plan must leave room for the rest of the record.
 MAX_PLAN_BYTES = 300_000

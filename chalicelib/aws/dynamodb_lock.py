@@ -83,12 +83,8 @@ class DynamoDBLockRepository:
         client: DynamoDBClient,
         table_name: str,
         counters: FencedCounterCommit | None = None,
-        open_shards: int = t.DEFAULT_OPEN_SHARDS,
+        open_shards: int = t.DEFAULT_OPEN_SHARDS,  # validated with the core's settings
     ) -> None:
-        if not 1 <= open_shards <= t.MAX_SHARDS:
-            raise ConfigurationError(
-                f"{t.OPEN_SHARDS_SETTING}={open_shards} is not within 1..{t.MAX_SHARDS}"
-            )
         self._client = client
         self._table = table_name
         self._counters = counters

@@ -7,17 +7,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from chalicelib.aws.lock_table import COUNTERS_THROUGH
-
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 # The caller still holds its lease: the record is IN_PROGRESS under the caller's fence.
 # Expects #status, #attempts, :in_progress and :fence to be bound.
 HELD_BY_ME = "#status = :in_progress AND #attempts = :fence"
-# The completion commit's progress on the lock record: the lock adapter reads it on acquisition
-# (here, so that it need not import the counter adapter only the access-log processor uses).
-PROGRESS_ATTRIBUTE = COUNTERS_THROUGH
 
 _NUMBER_LIMIT = 10**38  # DynamoDB numbers hold 38 significant digits
 

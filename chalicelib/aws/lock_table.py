@@ -13,7 +13,7 @@ import zlib
 from typing import Any
 
 from chalicelib.core.model import LockStatus
-from chalicelib.core.settings import MAX_OPEN_SHARDS, OPEN_SHARDS_VARIABLE
+from chalicelib.core.settings import DEFAULT_OPEN_SHARDS as DEFAULT_OPEN_SHARDS  # re-exported
 
 # The table's only key. Cardinality: one value per (processor, scope, object identity), i.e.
 # per upload processed; each value is written 2 times per fresh upload (acquire, complete),
@@ -74,9 +74,6 @@ OPEN_INDEX_PROJECTION = (
     UPDATED_AT,
     LAST_ERROR,
 )
-DEFAULT_OPEN_SHARDS = 32
-OPEN_SHARDS_SETTING = OPEN_SHARDS_VARIABLE
-MAX_SHARDS = MAX_OPEN_SHARDS
 OPEN_STATUSES = (FAILED, IN_PROGRESS)
 # by-status, the index of earlier versions: one entry per record under its `status` (three
 # values): every acquisition and completion moved an entry of the same value, which throttles

@@ -59,6 +59,15 @@ def emit_outcome_metrics(
     invalid: int = 0,
     stream: IO[str] | None = None,
 ) -> None:
-    counts = outcome_counts(outcomes, invalid)
-    document = emf_document(processor, counts, time.time_ns() // 1_000_000)
-    print(json.dumps(document), file=stream or sys.stdout, flush=True)
+    emit_metrics(processor, outcome_counts(outcomes, invalid), stream=stream)
+
+
+def emit_metrics(
+    processor: str,
+    counts: dict[str, int],
+    epoch_ms: int | None = None,
+    stream: IO[str] | None = None,
+) -> None:
+    """One EMF line of `counts` on stdout, where Lambda's log agent picks it up."""
+    when = time.time_ns() // 1_000_000 if epoch_ms is None else epoch_ms
+    print(json.dumps(emf_document(processor, counts, when)), file=stream or sys.stdout, flush=True)

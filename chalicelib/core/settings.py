@@ -19,9 +19,10 @@ DEFAULT_RECORD_TTL_DAYS = 30
 # renews it while it works, so a crashed worker holds its object at most this much longer.
 DEFAULT_LEASE_SECONDS = 30
 MAX_LEASE_SECONDS = 24 * 3600
-# The shards of the lock table's open-work index (the adapter's default when unset; the
-# operator's tool reads the same variable from the stage): docs/capacity.md.
+# The shards of the lock table's open-work index (the operator's tool reads the same variable
+# from the stage): docs/capacity.md has the arithmetic behind the default.
 OPEN_SHARDS_VARIABLE = "OPEN_INDEX_SHARDS"
+DEFAULT_OPEN_SHARDS = 32
 MAX_OPEN_SHARDS = 1000
 
 
@@ -32,7 +33,7 @@ class Settings(NamedTuple):
     scope: IdempotencyScope = IdempotencyScope.CONTENT
     lease_seconds: int | None = None
     record_ttl_days: int = DEFAULT_RECORD_TTL_DAYS
-    open_index_shards: int | None = None  # None: the lock adapter's default
+    open_index_shards: int = DEFAULT_OPEN_SHARDS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -52,7 +53,8 @@ class Settings(NamedTuple):
             lease_seconds=optional_int(environ, "LEASE_SECONDS", 1, MAX_LEASE_SECONDS),
             record_ttl_days=optional_int(environ, "RECORD_TTL_DAYS", 1, 3650)
             or DEFAULT_RECORD_TTL_DAYS,
-            open_index_shards=optional_int(environ, OPEN_SHARDS_VARIABLE, 1, MAX_OPEN_SHARDS),
+            open_index_shards=optional_int(environ, OPEN_SHARDS_VARIABLE, 1, MAX_OPEN_SHARDS)
+            or DEFAULT_OPEN_SHARDS,
         )
 
 

@@ -9,7 +9,6 @@ next one. Each run writes one JSON log line of what it found and one EMF line of
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -18,7 +17,7 @@ from typing import Protocol
 from chalicelib.core.errors import IncompleteBatchError, S3OnceError
 from chalicelib.core.keys import checkpoint_key
 from chalicelib.core.logs import log
-from chalicelib.core.metrics import emf_document
+from chalicelib.core.metrics import emit_metrics
 from chalicelib.core.model import IdempotencyScope, JsonValue, ObjectRef, ParsedEvent
 from chalicelib.core.ports import Clock
 from chalicelib.core.service import BatchSummary, Invocation
@@ -188,5 +187,5 @@ class ScheduledReconciler:
             "inventory_rows_read": tally.rows,
             "record_lookups": tally.lookups,
         }
-        print(json.dumps(emf_document(self._processor, counts, self._clock.now_ms())), flush=True)
+        emit_metrics(self._processor, counts, self._clock.now_ms())
         return summary

@@ -29,12 +29,16 @@ THREADS = 16
 
 def open_shards(environment: Mapping[str, str]) -> int:
     """The stage's OPEN_INDEX_SHARDS, as the function reads it (the layout's default unset)."""
-    from chalicelib.aws.lock_table import DEFAULT_OPEN_SHARDS, OPEN_SHARDS_SETTING
     from chalicelib.core.errors import ConfigurationError
-    from chalicelib.core.settings import MAX_OPEN_SHARDS, optional_int
+    from chalicelib.core.settings import (
+        DEFAULT_OPEN_SHARDS,
+        MAX_OPEN_SHARDS,
+        OPEN_SHARDS_VARIABLE,
+        optional_int,
+    )
 
     try:
-        shards = optional_int(environment, OPEN_SHARDS_SETTING, 1, MAX_OPEN_SHARDS)
+        shards = optional_int(environment, OPEN_SHARDS_VARIABLE, 1, MAX_OPEN_SHARDS)
     except ConfigurationError as exc:
         raise OperatorError(str(exc)) from None
     return shards or DEFAULT_OPEN_SHARDS
