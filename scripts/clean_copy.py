@@ -5,9 +5,9 @@ Chalice packages the project directory as it is: run in the working tree, it wou
 bytecode, which never validates once Lambda extracts the zip: every entry is dated 1980-01-01),
 and never the bytecode Lambda could use. Here:
 
-1. Only the files git tracks that belong in the package are copied (`app.py`, `chalicelib/`,
-   `requirements.txt`, `.chalice/` config and policies); outside a git checkout (a copy of the
-   project), the same paths without any bytecode.
+1. Only the files git tracks or would track (not ignored) that belong in the package are
+   copied (`app.py`, `chalicelib/`, `requirements.txt`, `.chalice/` config and policies);
+   outside a git checkout (a copy of the project), the same paths without any bytecode.
 2. With bytecode (the default), every module the function imports is compiled for this Python
    (the runtime Chalice chooses for the functions) with `--invalidation-mode unchecked-hash`:
    Lambda's `/var/task` is read-only, so without it every cold start compiles every module, and
@@ -37,9 +37,20 @@ _UNTRACKED_CHALICE_FILES = ("config.json", "policy-*.json")
 
 
 def package_files(project_dir: Path) -> list[str]:
-    """The files to copy, relative to `project_dir`: those git tracks under PACKAGE_PATHS."""
+    """The files to copy, relative to `project_dir`: those under PACKAGE_PATHS that git tracks
+    or would track (a processor just written and not yet added is deployed too; what
+    .gitignore names, such as `__pycache__`, never is)."""
     listed = subprocess.run(
-        ["git", "ls-files", "-z", "--", *PACKAGE_PATHS],
+        [
+            "git",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            *PACKAGE_PATHS,
+        ],
         cwd=project_dir,
         capture_output=True,
         timeout=60,

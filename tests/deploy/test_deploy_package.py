@@ -94,3 +94,21 @@ def test_every_module_in_the_package_has_its_bytecode(deployed_zip: Path) -> Non
     )
     assert {"app.py", "chalice/app.py", "chalicelib/composition.py"} <= sources
     assert missing == []
+
+
+def test_a_module_not_yet_added_to_git_is_packaged_and_an_ignored_one_is_not(
+    tmp_path: Path,
+) -> None:
+    # A user who followed "writing a processor" and deploys before `git add` ships the module.
+    project = tmp_path / "project"
+    (project / "chalicelib" / "processors").mkdir(parents=True)
+    (project / "app.py").write_text("", encoding="utf-8")
+    (project / ".gitignore").write_text("__pycache__/\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run(["git", "add", "app.py", ".gitignore"], cwd=project, check=True)
+    (project / "chalicelib" / "processors" / "line_count.py").write_text("", encoding="utf-8")
+    cache = project / "chalicelib" / "processors" / "__pycache__"
+    cache.mkdir()
+    (cache / "line_count.cpython-311.pyc").write_bytes(b"stale")
+
+    assert package_files(project) == ["app.py", "chalicelib/processors/line_count.py"]
