@@ -51,39 +51,47 @@ def bucket_folder(project_dir: Path, stage: str) -> Path:
 
 def save_buckets(s3: Any, buckets: list[str], folder: Path) -> None:
     """Every object of `buckets`: its body in a file named by a hash of bucket and key (keys are
-    any UTF-8, not file names), and an index of keys, content types and metadata."""
+    any UTF-8, not file names), and an index of keys, eTags, content types and metadata. An
+    object whose eTag the index already holds, with its file, is not downloaded again."""
     folder.mkdir(parents=True, exist_ok=True)
+    saved = {(e["bucket"], e["key"]): e for e in _read_index(folder)}
     index: list[dict[str, Any]] = []
-    kept: set[str] = set()
     for bucket in buckets:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for listed in page.get("Contents", []):
-                key = listed["Key"]
-                got = s3.get_object(Bucket=bucket, Key=key)
+                key, etag = listed["Key"], listed.get("ETag", "")
                 name = hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()
-                (folder / name).write_bytes(got["Body"].read())
-                kept.add(name)
-                index.append(
-                    {
+                entry = saved.get((bucket, key))
+                if entry is None or entry.get("etag") != etag or not (folder / name).exists():
+                    got = s3.get_object(Bucket=bucket, Key=key)
+                    (folder / name).write_bytes(got["Body"].read())
+                    entry = {
                         "bucket": bucket,
                         "key": key,
                         "file": name,
+                        "etag": etag,
                         "content_type": got.get("ContentType", "binary/octet-stream"),
                         "metadata": got.get("Metadata", {}),
                     }
-                )
+                index.append(entry)
+    kept = {entry["file"] for entry in index}
     for stale in folder.iterdir():
         if stale.name not in kept and stale.name != INDEX:
             stale.unlink()
     (folder / INDEX).write_text(json.dumps(index, indent=1), encoding="utf-8")
 
 
-def restore_buckets(s3: Any, folder: Path) -> int:
-    """Put back the saved objects (same bodies, so the same eTags); returns how many."""
+def _read_index(folder: Path) -> list[dict[str, Any]]:
     index_file = folder / INDEX
     if not index_file.exists():
-        return 0
+        return []
     index: list[dict[str, Any]] = json.loads(index_file.read_text(encoding="utf-8"))
+    return index
+
+
+def restore_buckets(s3: Any, folder: Path) -> int:
+    """Put back the saved objects (same bodies, so the same eTags); returns how many."""
+    index = _read_index(folder)
     for entry in index:
         s3.put_object(
             Bucket=entry["bucket"],

@@ -7,7 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
+
+from s3once.local.state import restore_buckets, save_buckets
 from tests.conftest import run_s3once as s3once
+from tests.conftest import unique_name
 
 BUCKET = "s3-once-uploads-dev"  # the dev stage's, as .chalice/config.json names it
 
@@ -57,3 +61,28 @@ def test_local_refuses_an_endpoint_of_its_own(project: Path) -> None:
 
     assert result.returncode == 2
     assert "--local works on the embedded server" in result.stderr
+
+
+def test_the_kept_objects_are_downloaded_again_only_when_they_changed(
+    tmp_path: Path, moto_url: str
+) -> None:
+    s3 = boto3.client("s3", endpoint_url=moto_url)
+    bucket = unique_name("kept")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a.txt", Body=b"a", ContentType="text/plain")
+    s3.put_object(Bucket=bucket, Key="b.txt", Body=b"b")
+    reads: list[str] = []
+    s3.meta.events.register(
+        "before-send.s3.GetObject", lambda request, **_: reads.append(request.url)
+    )
+
+    save_buckets(s3, [bucket], tmp_path)
+    assert len(reads) == 2
+    s3.put_object(Bucket=bucket, Key="b.txt", Body=b"b, changed")
+    save_buckets(s3, [bucket], tmp_path)
+    assert len(reads) == 3 and reads[-1].endswith("/b.txt")
+
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "a.txt"}, {"Key": "b.txt"}]})
+    assert restore_buckets(s3, tmp_path) == 2
+    assert s3.get_object(Bucket=bucket, Key="b.txt")["Body"].read() == b"b, changed"
+    assert s3.head_object(Bucket=bucket, Key="a.txt")["ContentType"] == "text/plain"
