@@ -8,7 +8,8 @@ everything else propagates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,3 +101,18 @@ def make_processable(client: Any, table: str, pk: str, now_ms: int, shards: int)
         current = RecordView.from_item(item) if item else None
         return ReprocessAnswer(False, current, "changed meanwhile")
     return ReprocessAnswer(True, record, "COMPLETED -> FAILED: the next delivery processes it")
+
+
+def parallel_scan(
+    client: Any, segments: int, on_page: Callable[[Mapping[str, Any]], None], **request: Any
+) -> None:
+    """Scan with `request` in `segments` parallel segments, each page handed to `on_page` (from
+    several threads at once: it guards what it shares)."""
+
+    def segment(number: int) -> None:
+        paginator = client.get_paginator("scan")
+        for page in paginator.paginate(Segment=number, TotalSegments=segments, **request):
+            on_page(page)
+
+    with ThreadPoolExecutor(max_workers=segments) as pool:
+        list(pool.map(segment, range(segments)))

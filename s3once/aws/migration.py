@@ -13,12 +13,13 @@ from `s3once status` until their next write.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from s3once.aws.lock_reads import parallel_scan
 from s3once.aws.session import error_code
 
 SEGMENTS = 4
@@ -39,29 +40,28 @@ def open_records_into_index(client: Any, name: str, shards: int) -> int:
     written = [0]
     lock = threading.Lock()
 
-    def segment(number: int) -> None:
-        for page in client.get_paginator("scan").paginate(
-            TableName=name,
-            Segment=number,
-            TotalSegments=SEGMENTS,
-            FilterExpression="#s <> :completed AND attribute_not_exists(#o)",
-            ProjectionExpression="#p, #s, #a, #u",
-            ExpressionAttributeNames={
-                "#p": t.PK,
-                "#s": t.STATUS,
-                "#a": t.ATTEMPTS,
-                "#u": t.UPDATED_AT,
-                "#o": t.OPEN_SHARD,
-            },
-            ExpressionAttributeValues={":completed": {"S": t.COMPLETED}},
-        ):
-            for item in page["Items"]:
-                if _reopen(client, name, item, shards):
-                    with lock:
-                        written[0] += 1
+    def reopen_page(page: Mapping[str, Any]) -> None:
+        for item in page["Items"]:
+            if _reopen(client, name, item, shards):
+                with lock:
+                    written[0] += 1
 
-    with ThreadPoolExecutor(max_workers=SEGMENTS) as pool:
-        list(pool.map(segment, range(SEGMENTS)))
+    parallel_scan(
+        client,
+        SEGMENTS,
+        reopen_page,
+        TableName=name,
+        FilterExpression="#s <> :completed AND attribute_not_exists(#o)",
+        ProjectionExpression="#p, #s, #a, #u",
+        ExpressionAttributeNames={
+            "#p": t.PK,
+            "#s": t.STATUS,
+            "#a": t.ATTEMPTS,
+            "#u": t.UPDATED_AT,
+            "#o": t.OPEN_SHARD,
+        },
+        ExpressionAttributeValues={":completed": {"S": t.COMPLETED}},
+    )
     return written[0]
 
 

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from s3once.aws.lock_reads import parallel_scan
 from s3once.aws.session import OperatorError
 from s3once.output import table
 from s3once.records import RecordView, records_table
@@ -197,30 +198,28 @@ def _scan_completed(
     scanned = [0]
     lock = threading.Lock()
 
-    def segment(number: int) -> None:
-        paginator = client.get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=report.table,
-            Segment=number,
-            TotalSegments=segments,
-            ProjectionExpression="#p, #s",
-            ExpressionAttributeNames={"#p": t.PK, "#s": t.STATUS},
-            ReturnConsumedCapacity="TOTAL",
-        ):
-            report.consumed(page)
-            found = collections.Counter(
-                RecordView.from_item(item).parts.processor
-                for item in page["Items"]
-                if item.get(t.STATUS, {}).get("S") == t.COMPLETED
-            )
-            with lock:
-                counts.update(found)
-                scanned[0] += int(page.get("ScannedCount", 0))
-                if progress:
-                    progress(f"scanned {scanned[0]} records, {report.read_units:g} read units")
+    def count_page(page: Mapping[str, Any]) -> None:
+        report.consumed(page)
+        found = collections.Counter(
+            RecordView.from_item(item).parts.processor
+            for item in page["Items"]
+            if item.get(t.STATUS, {}).get("S") == t.COMPLETED
+        )
+        with lock:
+            counts.update(found)
+            scanned[0] += int(page.get("ScannedCount", 0))
+            if progress:
+                progress(f"scanned {scanned[0]} records, {report.read_units:g} read units")
 
-    with ThreadPoolExecutor(max_workers=segments) as pool:
-        list(pool.map(segment, range(segments)))
+    parallel_scan(
+        client,
+        segments,
+        count_page,
+        TableName=report.table,
+        ProjectionExpression="#p, #s",
+        ExpressionAttributeNames={"#p": t.PK, "#s": t.STATUS},
+        ReturnConsumedCapacity="TOTAL",
+    )
     return counts
 
 
