@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
 import pytest
 
+from chalicelib.core.errors import IncompleteBatchError
 from chalicelib.core.keys import checkpoint_key, idempotency_key
-from chalicelib.core.model import IdempotencyScope, ObjectRef
-from chalicelib.core.service import Invocation
+from chalicelib.core.model import IdempotencyScope, ObjectRef, ParsedEvent
+from chalicelib.core.service import BatchSummary, Invocation
 from chalicelib.reconcile.errors import ChecksumMismatchError
+from chalicelib.reconcile.scan import LookupAnswer
 from chalicelib.reconcile.scheduled import ScheduledReconciler
 from chalicelib.reconcile.settings import ReconcileSettings
 from tests.inventory_data import Row, fake_etag
@@ -155,3 +158,62 @@ def test_a_checkpoint_key_never_equals_an_idempotency_key(name: str) -> None:
     assert checkpoint_key(name) not in pks
     assert checkpoint_key(name).startswith("%checkpoint=")
     assert not any(pk.startswith("%c") for pk in pks)
+
+
+class ThrottledLookup(FakeLookup):
+    """The lock table throttles every lookup after the first `allowed`."""
+
+    def __init__(self, allowed: int) -> None:
+        super().__init__()
+        self.allowed = allowed
+
+    def states(self, pks: Sequence[str]) -> LookupAnswer:
+        if len(self.asked) >= self.allowed:
+            raise RuntimeError("ProvisionedThroughputExceededException")  # as botocore's would
+        return super().states(pks)
+
+
+def test_a_throttled_lookup_fails_the_run_and_the_retry_redoes_the_rows_not_settled() -> None:
+    written = files(1, 250)  # three lookups of 100, 100, 50
+    checkpoints = FakeCheckpoints()
+    pipeline = CompletingPipeline(FakeLookup())
+    settings = SETTINGS._replace(max_rows_per_run=10_000)
+    throttled = reconciler(
+        reports_of(written), ThrottledLookup(allowed=1), checkpoints, pipeline, settings=settings
+    )
+
+    with pytest.raises(RuntimeError):
+        throttled.run(Invocation("r"))
+
+    # Nothing past what was looked up is settled: the next run reads every row again.
+    healthy = reconciler(
+        reports_of(written), pipeline.lookup, checkpoints, pipeline, settings=settings
+    )
+    summary = healthy.run(Invocation("r2"))
+    assert summary["done"] is True
+    assert sorted(obj.key for obj in pipeline.handled) == sorted(r.key for r in written[0])
+
+
+class FailingPipeline(CompletingPipeline):
+    """Every object is recorded FAILED (the processor raised), as the real pipeline answers."""
+
+    def handle(self, event: ParsedEvent, invocation: Invocation) -> BatchSummary:
+        self.handled.extend(event.objects)
+        records = [{"key": obj.key, "outcome": "failed"} for obj in event.objects]
+        raise IncompleteBatchError((), tuple(o.key for o in event.objects), records)
+
+
+def test_uploads_that_fail_again_are_counted_and_the_run_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    written = files(2, 30)
+    pipeline = FailingPipeline(FakeLookup())
+    run = reconciler(reports_of(written), pipeline.lookup, FakeCheckpoints(), pipeline)
+
+    summary = run.run(Invocation("r"))
+
+    assert summary["done"] is True and len(pipeline.handled) == 60
+    assert summary["missing"] == 60
+    assert summary["outcomes"] == {"failed": 60}
+    [metrics] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert metrics["reconciled_missing"] == 60
