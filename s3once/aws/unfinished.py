@@ -130,3 +130,28 @@ def _chunks(items: Iterable[Upload], size: int) -> Iterator[list[Upload]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
+
+
+class PrefixListing:
+    """`backfill`'s objects from a listing of the prefix: nothing to resume, save or report
+    (the inventory's source, `s3once.aws.inventory.InventoryRun`, has the same methods)."""
+
+    def __init__(self, s3: Any, dynamodb: Any, target: Target) -> None:
+        self._s3, self._dynamodb, self._target = s3, dynamodb, target
+
+    def uploads(
+        self, summary: Summary, now_ms: int, on_listed: Callable[[int], None]
+    ) -> Iterator[Upload]:
+        return find_unfinished(self._s3, self._dynamodb, self._target, summary, now_ms, on_listed)
+
+    def tracking(self, deliverer: Deliverer | None) -> Deliverer | None:
+        return deliverer
+
+    def save(self, all_sent: bool = False) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def to_json(self) -> dict[str, Any] | None:
+        return None

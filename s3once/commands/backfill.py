@@ -16,7 +16,7 @@ from s3once.aws.batch_jobs import JobRequest, submit
 from s3once.aws.inventory import InventoryRun, checkpoint_path
 from s3once.aws.listing import parse_s3_url
 from s3once.aws.session import Aws, aws_errors
-from s3once.aws.unfinished import Summary, Target, deliver_all, find_unfinished
+from s3once.aws.unfinished import PrefixListing, Summary, Target, deliver_all
 from s3once.context import Context, ProcessorName, aws_options
 from s3once.delivery import Deliverer, LambdaInvoker, LocalHandler
 from s3once.local.state import STATE_DIR
@@ -101,20 +101,15 @@ def backfill(
     with aws_errors(aws, table=target.table):
         s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
         bar: Any
-        run: InventoryRun | None = None
+        source: PrefixListing | InventoryRun = PrefixListing(s3, dynamodb, target)
         if inventory_url:
             state = obj.project_dir / STATE_DIR
             path = checkpoint_path(state, obj.stage, target.processor)
-            run = InventoryRun(s3, dynamodb, target, inventory_url, path, from_start, dry_run)
+            source = InventoryRun(s3, dynamodb, target, inventory_url, path, from_start, dry_run)
         with click.progressbar(
             iter([]), label=f"checking {url or inventory_url}", show_pos=True, file=sys.stderr
         ) as bar:
-            if run is not None:
-                unfinished = run.uploads(summary, int(started * 1000), bar.update)
-            else:
-                unfinished = find_unfinished(
-                    s3, dynamodb, target, summary, int(started * 1000), on_listed=bar.update
-                )
+            unfinished = source.uploads(summary, int(started * 1000), bar.update)
             if via == "batch-operations":
                 extra = _batch_job(
                     obj,
@@ -129,24 +124,23 @@ def backfill(
                     account_id,
                     function_name,
                 )
-                if run is not None:
-                    run.save(all_sent=bool(extra.get("job_id")) or not summary.unfinished)
-                    run.stop()
+                source.save(all_sent=bool(extra.get("job_id")) or not summary.unfinished)
+                source.stop()
             else:
                 log_path = obj.project_dir / STATE_DIR / f"backfill-{obj.stage}.log"
                 with _deliverer(obj, aws, via, function_name, concurrency, dry_run, log_path) as d:
                     try:
-                        sent = run.tracking(d) if run is not None else d
-                        deliver_all(unfinished, sent, summary, records_per_event, concurrency)
+                        deliver_all(
+                            unfinished, source.tracking(d), summary, records_per_event, concurrency
+                        )
                     finally:
-                        if run is not None:
-                            run.save()
-                if run is not None:
-                    run.stop()
+                        source.save()
+                source.stop()
                 if via == "local" and not dry_run:
                     extra["handler_log"] = str(log_path)
-    if run is not None:
-        extra["inventory"] = run.to_json()
+    inventory = source.to_json()
+    if inventory is not None:
+        extra["inventory"] = inventory
     requests = dict(sorted(aws.requests.counts.items()))
     if as_json:
         click.echo(json.dumps({**summary.to_json(), **extra, "requests": requests}, indent=2))
